@@ -1,0 +1,158 @@
+/*
+ * store.h: the node's LMDB store (design D7).  store.c is the only file
+ * that includes lmdb.h; MDB_* codes are translated to BUURT_E* there.
+ *
+ * One environment per node, in its own directory, with named databases:
+ *
+ *   log    ns(32) || seq(8, big-endian)      -> envelope || signature
+ *   body   ns(32) || seq(8, big-endian)      -> body bytes (absent once
+ *                                               erased, and for erases)
+ *   head   ns(32)                            -> struct store_head, packed
+ *   rec    ns(32) || klen(1) || kind || id   -> seq(8) || state(1)
+ *   ver    ns(32) || klen(1) || kind || id   -> seq(8)   (DUPSORT: every
+ *                                               version of the record)
+ *   meta   str                               -> bytes (format version)
+ *
+ * Durability: the environment never uses MDB_NOSYNC or MDB_NOMETASYNC, so
+ * a store_append() that returned 0 is on disk.  A full map grows (abort,
+ * double the map up to map_max, retry); at map_max the append fails with
+ * BUURT_ENOSPC and nothing is lost.  Stale reader slots are cleared at
+ * open.
+ *
+ * Not thread-safe: one thread owns a struct store.  Everything returned is
+ * a copy owned by the caller; no LMDB pointer outlives its transaction.
+ */
+#ifndef BUURT_NODE_STORE_H
+#define BUURT_NODE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <buurt/update.h>
+
+struct store;
+
+struct store_config {
+	const char *path;	/* directory of the environment (created) */
+	uint64_t map_size;	/* initial map size, bytes; 0 = 16 MiB */
+	uint64_t map_max;	/* largest map, bytes; 0 = 1 TiB */
+};
+
+/* Record states in `rec`. */
+#define STORE_REC_LIVE		0	/* current version is a put */
+#define STORE_REC_ERASED	1	/* current version is an erase */
+
+/* A namespace's head as the store keeps it. */
+struct store_head {
+	struct buurt_head head;	/* seq, hash, time of the last update */
+	uint64_t records;	/* live records (puts not erased) */
+	uint64_t frozen;	/* 0, or the seq of a proven equivocation */
+};
+
+/* One update to append, already decoded and verified by the caller. */
+struct store_update {
+	const struct buurt_envelope *env; /* decoding of update */
+	const uint8_t *update;		/* envelope || signature */
+	size_t update_len;
+	const uint8_t *body;		/* NULL for an erase */
+	size_t body_len;
+};
+
+/* An update read back, with copies owned by the holder. */
+struct store_item {
+	uint64_t seq;			/* its seq */
+	uint8_t *update;		/* envelope || signature (malloc'd) */
+	size_t update_len;
+	uint8_t *body;			/* body (malloc'd), NULL if none */
+	size_t body_len;
+};
+
+/* A page of items. */
+struct store_page {
+	struct store_item *items;	/* malloc'd array */
+	size_t n;			/* entries used */
+	bool more;			/* there is more after the last one */
+};
+
+/*
+ * store_open: open (creating if needed) the environment in cfg->path,
+ * create the databases, check the format version, clear stale readers.
+ * On success *outp is owned by the caller (store_close); on failure NULL.
+ * Returns 0, BUURT_EINVAL, BUURT_EIO, BUURT_EPERM, BUURT_ECORRUPT (not a
+ * buurt store, or a newer format), BUURT_EBUSY, BUURT_ENOMEM.
+ */
+int store_open(struct store **outp, const struct store_config *cfg);
+
+/* store_close: close the environment; st may be NULL. */
+void store_close(struct store *st);
+
+/*
+ * store_append: apply n updates in one durable transaction, in order.
+ * Each must follow its namespace's head (buurt_chain_check) as it stands
+ * after the ones before it in the batch.  An update whose seq is already
+ * held with identical bytes is skipped (counted in *dups, which may be
+ * NULL); with different bytes it is equivocation.  A put stores its body
+ * and makes it the record's current version; an erase deletes the bodies
+ * of every version of its record.  All or nothing: on any error nothing
+ * of the batch is stored.
+ * Returns 0, BUURT_ESEQ, BUURT_EPREV, BUURT_ETIME, BUURT_EEQUIVOCATION,
+ * BUURT_EFROZEN, BUURT_EHASH (body does not match), BUURT_EINVAL,
+ * BUURT_ENOSPC, BUURT_EIO, BUURT_ENOMEM.
+ */
+int store_append(struct store *st, const struct store_update *u, size_t n,
+    size_t *dups);
+
+/*
+ * store_head: the head of namespace ns into *out.  A namespace not held
+ * gives 0 with an all-zero *out.  Returns 0, BUURT_EIO, BUURT_ECORRUPT.
+ */
+int store_head(struct store *st, const uint8_t ns[BUURT_KEY_LEN],
+    struct store_head *out);
+
+/*
+ * store_heads: every namespace held, in namespace order, into a malloc'd
+ * array *outp (caller frees; NULL when none) of *n entries, with the
+ * namespace ids in the parallel malloc'd array *nsp (BUURT_KEY_LEN bytes
+ * each).  Returns 0, BUURT_EIO, BUURT_ENOMEM.
+ */
+int store_heads(struct store *st, struct store_head **outp, uint8_t **nsp,
+    size_t *n);
+
+/*
+ * store_get: the current version of record (ns, kind, id) into *out
+ * (release with store_item_fini).  An erased record gives its erase
+ * update with no body.  Returns 0, BUURT_ENOTFOUND, BUURT_EIO,
+ * BUURT_ENOMEM.
+ */
+int store_get(struct store *st, const uint8_t ns[BUURT_KEY_LEN],
+    const char *kind, const char *id, struct store_item *out);
+
+/*
+ * store_list: live records of kind in ns, in id order, starting after
+ * `after` ("" = from the first), at most limit items and, past the first
+ * item, at most max_bytes of update and body bytes in all.  Release with
+ * store_page_fini.  Returns 0, BUURT_EINVAL, BUURT_EIO, BUURT_ENOMEM.
+ */
+int store_list(struct store *st, const uint8_t ns[BUURT_KEY_LEN],
+    const char *kind, const char *after, size_t limit, size_t max_bytes,
+    struct store_page *out);
+
+/*
+ * store_log: updates of ns from seq `from` on, in seq order, with their
+ * bodies where still held; limits as store_list.  Returns as store_list.
+ */
+int store_log(struct store *st, const uint8_t ns[BUURT_KEY_LEN],
+    uint64_t from, size_t limit, size_t max_bytes, struct store_page *out);
+
+/*
+ * store_stat: the current map size and the bytes of pages in use.
+ * Returns 0 or BUURT_EIO.
+ */
+int store_stat(struct store *st, uint64_t *map_size, uint64_t *map_used);
+
+/* store_item_fini, store_page_fini: free heap parts; NULL is fine. */
+void store_item_fini(struct store_item *it);
+void store_page_fini(struct store_page *pg);
+
+#endif /* BUURT_NODE_STORE_H */

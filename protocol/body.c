@@ -1,0 +1,2 @@
+/* body.c: being written. */
+#include "buurt.h"

@@ -1,0 +1,2 @@
+/* key.c: being written. */
+#include "buurt.h"

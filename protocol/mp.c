@@ -1,0 +1,2 @@
+/* mp.c: being written. */
+#include "buurt.h"

@@ -1,0 +1,2 @@
+/* update.c: being written. */
+#include "buurt.h"
