@@ -27,9 +27,13 @@
 #define BUURT_MP_TOP_MAP	0x2	/* the top object must be a map */
 #define BUURT_MP_TOP_ARRAY	0x4	/* the top object must be an array */
 
+/* The deepest nesting any caller may ask buurt_mp_check() to allow. */
+#define BUURT_MP_DEPTH_LIMIT	16
+
 struct buurt_mp_limits {
 	size_t max_size;	/* total bytes; 0 = BUURT_MSG_MAX */
-	unsigned max_depth;	/* 0 = BUURT_DEPTH_MAX */
+	unsigned max_depth;	/* 0 = BUURT_DEPTH_MAX; at most
+				 * BUURT_MP_DEPTH_LIMIT */
 	uint32_t max_items;	/* per array/map; 0 = BUURT_ITEMS_MAX */
 	uint32_t max_str;	/* bytes per str/bin; 0 = max_size */
 };

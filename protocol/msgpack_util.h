@@ -1,0 +1,50 @@
+/*
+ * msgpack_util.h (private to libbuurt): the few places libbuurt hands
+ * bytes to msgpack-c, so that the rules for doing so live in one file.
+ * Callers must have passed the bytes through buurt_mp_check() first.
+ */
+#ifndef BUURT_MSGPACK_UTIL_H
+#define BUURT_MSGPACK_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <msgpack.h>
+
+/*
+ * bmp_unpack: decode exactly one pre-checked object with msgpack-c's
+ * non-streaming unpacker (never msgpack_unpacker or vrefbuffer).
+ * Returns 0, BUURT_ENOMEM, BUURT_EFORMAT (msgpack-c disagrees with the
+ * pre-check, or trailing bytes).
+ */
+int bmp_unpack(msgpack_unpacked *up, const uint8_t *buf, size_t len);
+
+/*
+ * bmp_pack_scalar: pack a non-container object in its canonical form.
+ * Returns 0, BUURT_ENOMEM, BUURT_EFORMAT (ext, float32).
+ */
+int bmp_pack_scalar(msgpack_packer *pk, const msgpack_object *o);
+
+/* bmp_pack_cstr: pack a NUL-terminated string as str.  Returns 0/ENOMEM. */
+int bmp_pack_cstr(msgpack_packer *pk, const char *s);
+
+/* bmp_pack_bytes: pack bytes as bin.  Returns 0 or BUURT_ENOMEM. */
+int bmp_pack_bytes(msgpack_packer *pk, const uint8_t *p, size_t n);
+
+/*
+ * bmp_map_get: the value of str key in map o, or NULL.  Sets *dup when
+ * the key occurs more than once.
+ */
+const msgpack_object *bmp_map_get(const msgpack_object *o, const char *key,
+    int *dup);
+
+/*
+ * bmp_canonical: pack the map o as a canonical body (keys sorted) into a
+ * malloc'd *outp of *outlen bytes (caller frees); checked with
+ * buurt_body_check().  On failure *outp is NULL.  Defined in body.c.
+ * Returns 0, BUURT_EFORMAT, BUURT_EDUPKEY, BUURT_ETOOBIG, BUURT_ENOMEM,
+ * a buurt_body_check() code.
+ */
+int bmp_canonical(const msgpack_object *o, uint8_t **outp, size_t *outlen);
+
+#endif /* BUURT_MSGPACK_UTIL_H */
