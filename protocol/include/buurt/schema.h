@@ -30,7 +30,8 @@ BUURT_API const char *const *buurt_schema_kinds(void);
  * buurt_body_check) against kind's schema.  On failure err (may be NULL)
  * names the offending field and says why in one sentence.
  * Returns 0, BUURT_ESCHEMA, BUURT_EKIND (no schema for kind),
- * BUURT_ENOMEM.
+ * BUURT_ENOMEM, or a buurt_body_check() code if the body is not canonical
+ * (it is checked again here, before msgpack-c sees it).
  */
 BUURT_API int buurt_schema_validate(const char *kind, const uint8_t *body,
     size_t len, struct buurt_err *err) BUURT_MUST_CHECK;
