@@ -1,1 +1,678 @@
-/* node.c: being written. */
+/*
+ * node.c: the node's lifetime and the client protocol's dispatcher; see
+ * node.h.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include <buurt/api.h>
+#include <buurt/error.h>
+#include <buurt/key.h>
+#include <buurt/limits.h>
+#include <buurt/schema.h>
+#include <buurt/update.h>
+
+#include "config.h"
+#include "identity.h"
+#include "log.h"
+#include "node.h"
+#include "server.h"
+#include "store.h"
+
+/* The store's directory inside DIR. */
+#define NODE_STORE_DIR		"store"
+
+/*
+ * Largest reply a list or log page may grow to: a frame's cap less a
+ * margin for the reply's head and the "next" field.
+ */
+#define NODE_REPLY_MAX		(BUURT_MSG_MAX - 1024)
+
+/* Bytes of randomness in a generated record id (16 hex digits). */
+#define NODE_GEN_ID_BYTES	8
+
+static int
+path_join(char *out, size_t cap, const char *dir, const char *name)
+{
+	int n = snprintf(out, cap, "%s/%s", dir, name);
+
+	return n < 0 || (size_t)n >= cap ? BUURT_EINVAL : 0;
+}
+
+/* Open the key, or make one in a directory that has never had one. */
+static int
+node_identity(struct node *n, struct buurt_err *err)
+{
+	char store[4096];
+	struct stat sb;
+	int rc;
+
+	rc = identity_load(&n->id, n->dir, err);
+	if (rc != BUURT_ENOTFOUND) {
+		return rc;
+	}
+	if ((rc = path_join(store, sizeof(store), n->dir,
+	    NODE_STORE_DIR)) != 0) {
+		return buurt_err_set(err, rc, NULL, "directory name too long");
+	}
+	/*
+	 * A new key would start a new namespace: the records in the store
+	 * could never be extended again.  Only an empty node gets one.
+	 */
+	if (stat(store, &sb) == 0 || errno != ENOENT) {
+		return buurt_err_set(err, BUURT_ENOTFOUND, NULL, "%s/%s is"
+		    " missing but %s exists; restore the key from a backup",
+		    n->dir, IDENTITY_KEY_FILE, store);
+	}
+	memset(err, 0, sizeof(*err));
+	if ((rc = identity_create(&n->id, n->dir, err)) != 0) {
+		return rc;
+	}
+	log_notice(&n->log, "created a new node key in %s/%s: node %s",
+	    n->dir, IDENTITY_KEY_FILE, n->id->hex);
+	return 0;
+}
+
+int
+node_open(struct node **outp, const char *dir,
+    const struct node_options *opt, struct buurt_err *err)
+{
+	struct store_config sc;
+	struct buurt_err scratch;
+	struct node *n = NULL;
+	char store[4096];
+	int rc;
+
+	if (err == NULL) {
+		err = &scratch;
+	}
+	memset(err, 0, sizeof(*err));
+	if (outp == NULL || dir == NULL) {
+		return buurt_err_set(err, BUURT_EINVAL, NULL, NULL);
+	}
+	*outp = NULL;
+	if ((n = calloc(1, sizeof(*n))) == NULL) {
+		return buurt_err_set(err, BUURT_ENOMEM, NULL, NULL);
+	}
+	n->lock_fd = -1;
+	if ((n->dir = strdup(dir)) == NULL) {
+		rc = buurt_err_set(err, BUURT_ENOMEM, NULL, NULL);
+		goto out;
+	}
+	log_init(&n->log, "buurtd", LOG_LEVEL_INFO);
+	if (opt != NULL && opt->log_fp != NULL) {
+		n->log.fp = opt->log_fp;
+	}
+	if ((rc = config_load(&n->cfg, dir, err)) != 0) {
+		goto out;
+	}
+	n->log.level = opt != NULL && opt->log_level != 0 ?
+	    opt->log_level : n->cfg.log_level;
+	if ((rc = identity_lock(&n->lock_fd, dir, err)) != 0) {
+		goto out;
+	}
+	if ((rc = node_identity(n, err)) != 0) {
+		goto out;
+	}
+	if ((rc = path_join(store, sizeof(store), dir, NODE_STORE_DIR)) != 0) {
+		buurt_err_set(err, rc, NULL, "directory name too long");
+		goto out;
+	}
+	memset(&sc, 0, sizeof(sc));
+	sc.path = store;
+	sc.map_size = n->cfg.map_size;
+	sc.map_max = n->cfg.map_max;
+	if ((rc = store_open(&n->store, &sc)) != 0) {
+		buurt_err_set(err, rc, NULL, "cannot open the store %s: %s",
+		    store, buurt_strerror(rc));
+		goto out;
+	}
+	*outp = n;
+	n = NULL;
+out:
+	node_close(n);
+	return rc;
+}
+
+int
+node_listen(struct node *n, struct buurt_err *err)
+{
+	if (n == NULL || n->server != NULL) {
+		return buurt_err_set(err, BUURT_EINVAL, NULL, NULL);
+	}
+	return server_open(&n->server, n->cfg.endpoint, n->cfg.ipc_path,
+	    &n->log, err);
+}
+
+static int
+node_serve(void *ctx, const uint8_t *req, size_t len, uint8_t **reply,
+    size_t *rlen)
+{
+	return node_handle(ctx, req, len, reply, rlen);
+}
+
+int
+node_run(struct node *n, int stop_fd)
+{
+	if (n == NULL || n->server == NULL) {
+		return BUURT_EINVAL;
+	}
+	return server_run(n->server, stop_fd, node_serve, n);
+}
+
+void
+node_close(struct node *n)
+{
+	if (n == NULL) {
+		return;
+	}
+	server_close(n->server);
+	store_close(n->store);
+	identity_close(n->id);
+	/* Last: while the lock is held no other daemon can sign. */
+	identity_unlock(n->lock_fd);
+	free(n->dir);
+	free(n);
+}
+
+/*
+ * Requests.
+ */
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || ts.tv_sec < 0) {
+		return 0;
+	}
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Short form of a namespace for log lines: its first 8 hex digits. */
+static const char *
+ns_short(char out[9], const uint8_t ns[BUURT_KEY_LEN])
+{
+	char hex[BUURT_HEX_KEY_LEN + 1];
+
+	buurt_hex_encode(hex, ns, BUURT_KEY_LEN);
+	memcpy(out, hex, 8);
+	out[8] = '\0';
+	return out;
+}
+
+/*
+ * Fill err for a failure of the node itself (not the client's): the
+ * client learns the code, the operator reads the detail.
+ */
+static int
+node_fault(struct node *n, struct buurt_err *err, int rc, const char *what)
+{
+	if (rc == BUURT_ENOSPC) {
+		log_error(&n->log, "%s: the store is full at store.map_max"
+		    " (%" PRIu64 " bytes); raise it in %s", what,
+		    n->cfg.map_max, CONFIG_FILE);
+		return buurt_err_set(err, rc, NULL, "the node's store is"
+		    " full");
+	}
+	log_error(&n->log, "%s: %s", what, buurt_strerror(rc));
+	return buurt_err_set(err, rc, NULL, "%s: %s", what,
+	    buurt_strerror(rc));
+}
+
+/* Sign env with the node key and commit it with body durably. */
+static int
+node_commit(struct node *n, const struct buurt_envelope *env,
+    const uint8_t *body, size_t body_len, uint8_t *upd, size_t cap,
+    size_t *ulen, struct buurt_err *err)
+{
+	struct store_update su;
+	int rc;
+
+	rc = buurt_update_sign(upd, cap, ulen, env, n->id->secret);
+	if (rc != 0) {
+		return node_fault(n, err, rc, "sign");
+	}
+	memset(&su, 0, sizeof(su));
+	su.env = env;
+	su.update = upd;
+	su.update_len = *ulen;
+	su.body = body;
+	su.body_len = body_len;
+	if ((rc = store_append(n->store, &su, 1, NULL)) != 0) {
+		return node_fault(n, err, rc, "append");
+	}
+	n->stats.writes++;
+	return 0;
+}
+
+/* The envelope that follows our own head, or EFROZEN. */
+static int
+node_next(struct node *n, struct buurt_envelope *env, const char *kind,
+    const char *id, unsigned op, struct buurt_err *err)
+{
+	struct store_head sh;
+	uint64_t now;
+	int rc;
+
+	if ((rc = store_head(n->store, n->id->pk, &sh)) != 0) {
+		return node_fault(n, err, rc, "head");
+	}
+	if (sh.frozen != 0) {
+		log_error(&n->log, "own namespace frozen at seq %" PRIu64
+		    " by equivocation; refusing to write", sh.frozen);
+		return buurt_err_set(err, BUURT_EFROZEN, NULL, "this node's"
+		    " namespace is frozen by equivocation at seq %" PRIu64,
+		    sh.frozen);
+	}
+	memset(env, 0, sizeof(*env));
+	env->version = BUURT_PROTOCOL_VERSION;
+	memcpy(env->ns, n->id->pk, BUURT_KEY_LEN);
+	env->seq = sh.head.seq + 1;
+	/* The head's hash is all zeros while the namespace is empty. */
+	memcpy(env->prev, sh.head.hash, BUURT_HASH_LEN);
+	/* Time never runs backwards in a chain, whatever the clock does. */
+	now = now_ms();
+	env->time = now > sh.head.time ? now : sh.head.time;
+	(void)snprintf(env->kind, sizeof(env->kind), "%s", kind);
+	(void)snprintf(env->id, sizeof(env->id), "%s", id);
+	env->op = op;
+	return 0;
+}
+
+/* A fresh record id of kind: 16 lowercase hex digits, not yet used. */
+static int
+node_gen_id(struct node *n, const char *kind, char *out, size_t cap,
+    struct buurt_err *err)
+{
+	uint8_t r[NODE_GEN_ID_BYTES];
+	struct store_item it;
+	int tries, rc;
+
+	for (tries = 0; tries < 4; tries++) {
+		randombytes_buf(r, sizeof(r));
+		if (cap < 2 * sizeof(r) + 1) {
+			return buurt_err_set(err, BUURT_EINVAL, NULL, NULL);
+		}
+		buurt_hex_encode(out, r, sizeof(r));
+		memset(&it, 0, sizeof(it));
+		rc = store_get(n->store, n->id->pk, kind, out, &it);
+		store_item_fini(&it);
+		if (rc == BUURT_ENOTFOUND) {
+			return 0;
+		}
+		if (rc != 0) {
+			return node_fault(n, err, rc, "get");
+		}
+	}
+	return node_fault(n, err, BUURT_EEXIST, "generate an id");
+}
+
+static int
+handle_put(struct node *n, struct buurt_request *rq, struct buurt_err *err,
+    uint8_t **reply, size_t *rlen)
+{
+	struct buurt_envelope env;
+	struct buurt_blob_pair item;
+	uint8_t upd[BUURT_UPDATE_MAX];
+	size_t ulen = 0;
+	int rc;
+
+	if (!buurt_schema_known(rq->kind)) {
+		rc = buurt_err_set(err, BUURT_EKIND, "kind", "kind %s has no"
+		    " schema; this node only writes known kinds", rq->kind);
+		log_info(&n->log, "refused put %s: %s", rq->kind, err->msg);
+		return rc;
+	}
+	if (rq->body == NULL) {
+		return buurt_err_set(err, BUURT_EPROTO, "body",
+		    "put needs a body");
+	}
+	if (rq->body_len > BUURT_BODY_MAX) {
+		rc = buurt_err_set(err, BUURT_ETOOBIG, "body", "body is %zu"
+		    " bytes; at most %d", rq->body_len, BUURT_BODY_MAX);
+		log_info(&n->log, "refused put %s: %s", rq->kind, err->msg);
+		return rc;
+	}
+	if ((rc = buurt_schema_validate(rq->kind, rq->body, rq->body_len,
+	    err)) != 0) {
+		if (rc == BUURT_ENOMEM) {
+			return node_fault(n, err, rc, "validate");
+		}
+		if (err->code == 0) {
+			buurt_err_set(err, rc, NULL, NULL);
+		}
+		log_info(&n->log, "refused put %s/%s: %s %s: %s", rq->kind,
+		    rq->id[0] != '\0' ? rq->id : "(new)",
+		    buurt_errname(rc), err->field, err->msg);
+		return rc;
+	}
+	if (rq->id[0] == '\0' && (rc = node_gen_id(n, rq->kind, rq->id,
+	    sizeof(rq->id), err)) != 0) {
+		return rc;
+	}
+	if ((rc = node_next(n, &env, rq->kind, rq->id, BUURT_OP_PUT,
+	    err)) != 0) {
+		return rc;
+	}
+	buurt_hash(env.body_hash, rq->body, rq->body_len);
+	env.body_len = rq->body_len;
+	if ((rc = node_commit(n, &env, rq->body, rq->body_len, upd,
+	    sizeof(upd), &ulen, err)) != 0) {
+		return rc;
+	}
+	log_info(&n->log, "put %s/%s seq %" PRIu64, env.kind, env.id,
+	    env.seq);
+	/* Committed: only now may the client hear of it. */
+	memset(&item, 0, sizeof(item));
+	item.update = upd;
+	item.update_len = ulen;
+	item.body = rq->body;
+	item.body_len = rq->body_len;
+	if ((rc = buurt_reply_item(reply, rlen, rq->rid, &item)) != 0) {
+		return node_fault(n, err, rc, "reply");
+	}
+	return 0;
+}
+
+static int
+handle_erase(struct node *n, struct buurt_request *rq,
+    struct buurt_err *err, uint8_t **reply, size_t *rlen)
+{
+	struct buurt_envelope env, old;
+	struct buurt_blob_pair item;
+	struct store_item it;
+	uint8_t upd[BUURT_UPDATE_MAX];
+	size_t ulen = 0;
+	int rc;
+
+	memset(&it, 0, sizeof(it));
+	rc = store_get(n->store, n->id->pk, rq->kind, rq->id, &it);
+	if (rc == BUURT_ENOTFOUND) {
+		rc = buurt_err_set(err, rc, "id", "no record %s/%s",
+		    rq->kind, rq->id);
+		log_info(&n->log, "refused erase %s/%s: no such record",
+		    rq->kind, rq->id);
+		goto out;
+	}
+	if (rc != 0) {
+		rc = node_fault(n, err, rc, "get");
+		goto out;
+	}
+	if (buurt_update_decode(&old, NULL, it.update, it.update_len) != 0) {
+		rc = node_fault(n, err, BUURT_ECORRUPT, "stored update");
+		goto out;
+	}
+	if (old.op == BUURT_OP_ERASE) {
+		rc = buurt_err_set(err, BUURT_EERASED, "id", "record %s/%s"
+		    " is already erased", rq->kind, rq->id);
+		log_info(&n->log, "refused erase %s/%s: already erased",
+		    rq->kind, rq->id);
+		goto out;
+	}
+	if ((rc = node_next(n, &env, rq->kind, rq->id, BUURT_OP_ERASE,
+	    err)) != 0) {
+		goto out;
+	}
+	/* An erase carries no body: its hash and length are zero. */
+	if ((rc = node_commit(n, &env, NULL, 0, upd, sizeof(upd), &ulen,
+	    err)) != 0) {
+		goto out;
+	}
+	log_info(&n->log, "erase %s/%s seq %" PRIu64, env.kind, env.id,
+	    env.seq);
+	memset(&item, 0, sizeof(item));
+	item.update = upd;
+	item.update_len = ulen;
+	if ((rc = buurt_reply_item(reply, rlen, rq->rid, &item)) != 0) {
+		rc = node_fault(n, err, rc, "reply");
+	}
+out:
+	store_item_fini(&it);
+	return rc;
+}
+
+static int
+handle_get(struct node *n, struct buurt_request *rq, struct buurt_err *err,
+    uint8_t **reply, size_t *rlen)
+{
+	struct buurt_blob_pair item;
+	struct store_item it;
+	const uint8_t *ns = rq->has_ns ? rq->ns : n->id->pk;
+	char nss[9];
+	int rc;
+
+	memset(&it, 0, sizeof(it));
+	rc = store_get(n->store, ns, rq->kind, rq->id, &it);
+	if (rc == BUURT_ENOTFOUND) {
+		rc = buurt_err_set(err, rc, "id", "no record %s/%s in"
+		    " namespace %s", rq->kind, rq->id, ns_short(nss, ns));
+		log_debug(&n->log, "get %s/%s: not found", rq->kind, rq->id);
+		goto out;
+	}
+	if (rc != 0) {
+		rc = node_fault(n, err, rc, "get");
+		goto out;
+	}
+	log_debug(&n->log, "get %s/%s in %s", rq->kind, rq->id,
+	    ns_short(nss, ns));
+	memset(&item, 0, sizeof(item));
+	item.update = it.update;
+	item.update_len = it.update_len;
+	item.body = it.body;
+	item.body_len = it.body_len;
+	if ((rc = buurt_reply_item(reply, rlen, rq->rid, &item)) != 0) {
+		rc = node_fault(n, err, rc, "reply");
+	}
+out:
+	store_item_fini(&it);
+	return rc;
+}
+
+static size_t
+page_limit(const struct buurt_request *rq)
+{
+	if (rq->limit == 0) {
+		return BUURT_PAGE_DEFAULT;
+	}
+	return rq->limit > BUURT_PAGE_MAX ? BUURT_PAGE_MAX : rq->limit;
+}
+
+/*
+ * Turn a store page into blob pairs that fit one reply frame; items that
+ * do not fit are left for the next page.  pairs has pg->n entries.
+ */
+static size_t
+page_fit(struct store_page *pg, struct buurt_blob_pair *pairs)
+{
+	size_t i, total = 0;
+
+	for (i = 0; i < pg->n; i++) {
+		pairs[i].update = pg->items[i].update;
+		pairs[i].update_len = pg->items[i].update_len;
+		pairs[i].body = pg->items[i].body;
+		pairs[i].body_len = pg->items[i].body_len;
+		total += buurt_reply_item_size(&pairs[i]);
+		if (i > 0 && total > NODE_REPLY_MAX) {
+			pg->more = true;
+			return i;
+		}
+	}
+	return pg->n;
+}
+
+static int
+handle_page(struct node *n, struct buurt_request *rq, struct buurt_err *err,
+    uint8_t **reply, size_t *rlen)
+{
+	struct buurt_blob_pair *pairs = NULL;
+	struct buurt_envelope last;
+	struct store_page pg;
+	const uint8_t *ns = rq->has_ns ? rq->ns : n->id->pk;
+	bool is_log = rq->op == BUURT_API_LOG;
+	size_t count = 0;
+	char nss[9];
+	int rc;
+
+	memset(&pg, 0, sizeof(pg));
+	memset(&last, 0, sizeof(last));
+	if (is_log) {
+		rc = store_log(n->store, ns, rq->from, page_limit(rq),
+		    NODE_REPLY_MAX, &pg);
+	} else {
+		rc = store_list(n->store, ns, rq->kind, rq->after,
+		    page_limit(rq), NODE_REPLY_MAX, &pg);
+	}
+	if (rc != 0) {
+		rc = node_fault(n, err, rc, is_log ? "log" : "list");
+		goto out;
+	}
+	if (pg.n > 0 && (pairs = calloc(pg.n, sizeof(*pairs))) == NULL) {
+		rc = node_fault(n, err, BUURT_ENOMEM, "page");
+		goto out;
+	}
+	count = page_fit(&pg, pairs);
+	if (pg.more && count > 0 && buurt_update_decode(&last, NULL,
+	    pg.items[count - 1].update, pg.items[count - 1].update_len) != 0) {
+		rc = node_fault(n, err, BUURT_ECORRUPT, "stored update");
+		goto out;
+	}
+	if (pg.more && count == 0) {
+		pg.more = false;
+	}
+	log_debug(&n->log, "%s%s in %s: %zu items%s", is_log ? "log" : "list ",
+	    is_log ? "" : rq->kind, ns_short(nss, ns), count,
+	    pg.more ? ", more" : "");
+	rc = buurt_reply_page(reply, rlen, rq->rid, pairs, count, is_log,
+	    pg.more ? last.id : NULL,
+	    pg.more ? pg.items[count - 1].seq + 1 : 0);
+	if (rc != 0) {
+		rc = node_fault(n, err, rc, "reply");
+	}
+out:
+	free(pairs);
+	store_page_fini(&pg);
+	return rc;
+}
+
+static int
+handle_status(struct node *n, struct buurt_request *rq,
+    struct buurt_err *err, uint8_t **reply, size_t *rlen)
+{
+	struct buurt_status st;
+	struct store_head *heads = NULL;
+	uint8_t *nss = NULL;
+	size_t i, count = 0;
+	int rc;
+
+	memset(&st, 0, sizeof(st));
+	memcpy(st.id, n->id->pk, BUURT_KEY_LEN);
+	(void)snprintf(st.name, sizeof(st.name), "%s", n->cfg.name);
+	(void)snprintf(st.version, sizeof(st.version), "%s",
+	    BUURT_VERSION_STRING);
+	if ((rc = store_stat(n->store, &st.map_size, &st.map_used)) != 0) {
+		rc = node_fault(n, err, rc, "stat");
+		goto out;
+	}
+	if ((rc = store_heads(n->store, &heads, &nss, &count)) != 0) {
+		rc = node_fault(n, err, rc, "heads");
+		goto out;
+	}
+	if (count > 0 && (st.ns = calloc(count, sizeof(*st.ns))) == NULL) {
+		rc = node_fault(n, err, BUURT_ENOMEM, "status");
+		goto out;
+	}
+	st.n_ns = count;
+	for (i = 0; i < count; i++) {
+		struct buurt_ns_status *s = &st.ns[i];
+
+		memcpy(s->ns, nss + i * BUURT_KEY_LEN, BUURT_KEY_LEN);
+		/* Names of other namespaces come with their profiles. */
+		if (memcmp(s->ns, n->id->pk, BUURT_KEY_LEN) == 0) {
+			(void)snprintf(s->name, sizeof(s->name), "%s",
+			    n->cfg.name);
+		}
+		s->seq = heads[i].head.seq;
+		memcpy(s->hash, heads[i].head.hash, BUURT_HASH_LEN);
+		s->time = heads[i].head.time;
+		s->records = heads[i].records;
+	}
+	log_debug(&n->log, "status: %zu namespaces", count);
+	if ((rc = buurt_reply_status(reply, rlen, rq->rid, &st)) != 0) {
+		rc = node_fault(n, err, rc, "reply");
+	}
+out:
+	free(st.ns);
+	free(heads);
+	free(nss);
+	return rc;
+}
+
+int
+node_handle(struct node *n, const uint8_t *req, size_t len,
+    uint8_t **reply, size_t *rlen)
+{
+	struct buurt_request rq;
+	struct buurt_err err;
+	int rc;
+
+	if (reply == NULL || rlen == NULL) {
+		return BUURT_EINVAL;
+	}
+	*reply = NULL;
+	*rlen = 0;
+	memset(&err, 0, sizeof(err));
+	n->stats.requests++;
+	if ((rc = buurt_request_decode(&rq, req, len, &err)) != 0) {
+		log_debug(&n->log, "malformed request: %s %s %s",
+		    buurt_errname(rc), err.field, err.msg);
+		goto refuse;
+	}
+	switch (rq.op) {
+	case BUURT_API_PUT:
+		rc = handle_put(n, &rq, &err, reply, rlen);
+		break;
+	case BUURT_API_ERASE:
+		rc = handle_erase(n, &rq, &err, reply, rlen);
+		break;
+	case BUURT_API_GET:
+		rc = handle_get(n, &rq, &err, reply, rlen);
+		break;
+	case BUURT_API_LIST:
+	case BUURT_API_LOG:
+		rc = handle_page(n, &rq, &err, reply, rlen);
+		break;
+	case BUURT_API_STATUS:
+		rc = handle_status(n, &rq, &err, reply, rlen);
+		break;
+	default:
+		rc = buurt_err_set(&err, BUURT_ENOTSUP, "op",
+		    "op not supported by this node");
+		break;
+	}
+	if (rc == 0) {
+		buurt_request_fini(&rq);
+		return 0;
+	}
+refuse:
+	n->stats.refused++;
+	if (err.code == 0) {
+		buurt_err_set(&err, rc, NULL, NULL);
+	}
+	free(*reply);
+	*reply = NULL;
+	rc = buurt_reply_error(reply, rlen, rq.rid, &err);
+	buurt_request_fini(&rq);
+	return rc;
+}

@@ -1,0 +1,74 @@
+/*
+ * config.h: the node's configuration, DIR/buurt.conf, in INI form
+ * (parsed with inih; `buurt init` writes a commented default):
+ *
+ *   [node]
+ *   name = Dorpsraad Haren    ; required, 1..120 bytes of UTF-8
+ *   [api]
+ *   endpoint = ipc://api.sock ; a relative ipc path lies inside DIR
+ *   [store]
+ *   map_size = 16M            ; initial LMDB map; suffixes K, M, G, T
+ *   map_max = 8G              ; the map never grows beyond this
+ *   [log]
+ *   level = info              ; error, warning, notice, info, debug
+ *
+ * inih strips blanks around keys and values and allows comments on their
+ * own line (';' or '#') or after a value (" ;"); a value wholly inside
+ * double quotes loses them.  Unknown sections and keys, keys given
+ * twice and bad values are errors that name the file, the line and the
+ * key: a typo must not silently fall back to a default.  tcp://
+ * endpoints are refused until the api speaks CURVE (it comes with
+ * federation): without it anyone who can reach the port could write in
+ * the node's namespace.
+ *
+ * A struct config is plain data with no heap parts; thread-safe as data.
+ */
+#ifndef BUURT_NODE_CONFIG_H
+#define BUURT_NODE_CONFIG_H
+
+#include <stdint.h>
+
+#include <buurt/error.h>
+#include <buurt/limits.h>
+
+#define CONFIG_FILE		"buurt.conf"
+#define CONFIG_ENDPOINT_MAX	128	/* "ipc://" + 107-byte path + NUL */
+#define CONFIG_IPC_PATH_MAX	107	/* sun_path less its NUL */
+
+#define CONFIG_DEFAULT_ENDPOINT	"ipc://api.sock"
+#define CONFIG_DEFAULT_MAP_SIZE	(UINT64_C(16) << 20)
+#define CONFIG_DEFAULT_MAP_MAX	(UINT64_C(8) << 30)
+#define CONFIG_MIN_MAP_SIZE	(UINT64_C(1) << 20)
+
+struct config {
+	char name[BUURT_NAME_MAX + 1];	/* [node] name, NUL-terminated */
+	char endpoint[CONFIG_ENDPOINT_MAX]; /* [api] endpoint, resolved:
+					 * "ipc://" and a path that is
+					 * absolute if DIR was */
+	char ipc_path[CONFIG_IPC_PATH_MAX + 1]; /* the socket file of an
+					 * ipc endpoint */
+	uint64_t map_size;		/* [store] map_size, bytes */
+	uint64_t map_max;		/* [store] map_max, bytes */
+	int log_level;			/* [log] level, enum log_level */
+};
+
+/*
+ * config_load: read DIR/buurt.conf into *cfg (all of it overwritten;
+ * defaults for what the file leaves out).  On failure err (may be NULL)
+ * has field "section.key" where one is at fault and a sentence naming
+ * the file (and line) in msg.
+ * Returns 0, BUURT_ECONFIG (missing or unreadable file, syntax, unknown
+ * or repeated key, bad value), BUURT_EINVAL (NULL argument),
+ * BUURT_ENOMEM.
+ */
+int config_load(struct config *cfg, const char *dir, struct buurt_err *err);
+
+/*
+ * config_parse_size: a byte count with an optional binary suffix K, M, G
+ * or T (either case), e.g. "16M", "8G", "65536", into *out.
+ * Returns 0 or BUURT_EINVAL (empty, not a number, unknown suffix,
+ * overflow).
+ */
+int config_parse_size(const char *s, uint64_t *out);
+
+#endif /* BUURT_NODE_CONFIG_H */

@@ -1,0 +1,99 @@
+/*
+ * node.h: the node, buurtd's one long-lived object.  Everything that
+ * lives as long as the daemon hangs off struct node: its configuration,
+ * log, lock, identity, store, api server and counters.  Only main()
+ * creates one; tests may create several in one process.
+ *
+ * node_handle() is the client protocol's dispatcher.  It does no socket
+ * I/O (the server hands it request frames), so tests drive it directly.
+ * Each write goes validate -> sign -> append -> durable commit -> reply:
+ * no reply says a write succeeded before its transaction has committed.
+ *
+ * Not thread-safe: one thread owns a node.
+ */
+#ifndef BUURT_NODE_NODE_H
+#define BUURT_NODE_NODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <buurt/error.h>
+
+#include "config.h"
+#include "identity.h"
+#include "log.h"
+
+struct store;
+struct server;
+
+/* How to open a node; zeroed means "as the configuration says". */
+struct node_options {
+	int log_level;		/* 0, or an enum log_level overriding
+				 * [log] level */
+	FILE *log_fp;		/* where to log; NULL = stderr */
+};
+
+/* Counters since the node was opened. */
+struct node_stats {
+	uint64_t requests;	/* request frames handled */
+	uint64_t writes;	/* puts and erases committed */
+	uint64_t refused;	/* requests answered with an error */
+};
+
+struct node {
+	char *dir;		/* data directory (owned) */
+	struct config cfg;	/* DIR/buurt.conf */
+	struct log log;		/* the node's log */
+	int lock_fd;		/* DIR/buurtd.lock, held while open */
+	struct identity *id;	/* the node key (owned) */
+	struct store *store;	/* DIR/store (owned) */
+	struct server *server;	/* the api socket once listening (owned) */
+	struct node_stats stats; /* counters */
+};
+
+/*
+ * node_open: read DIR's configuration, take DIR's lock, load the node
+ * key (or, in a directory with neither a key nor a store, create one)
+ * and open the store in DIR/store.  opt may be NULL.  Does not listen.
+ * On success *outp is owned by the caller (node_close); on failure it is
+ * NULL and err (may be NULL) says why.
+ * Returns 0, BUURT_ECONFIG, BUURT_EBUSY (another daemon holds the lock,
+ * or the store is busy), BUURT_EPERM (key file mode, type or access),
+ * BUURT_EFORMAT (not a key file), BUURT_ENOTFOUND (no key beside an
+ * existing store), a store_open() code, BUURT_EIO, BUURT_ENOMEM,
+ * BUURT_EINVAL.
+ */
+int node_open(struct node **outp, const char *dir,
+    const struct node_options *opt, struct buurt_err *err);
+
+/*
+ * node_listen: bind the api socket at the configured endpoint.
+ * Returns 0 or a server_open() code, with err (may be NULL) filled.
+ */
+int node_listen(struct node *n, struct buurt_err *err);
+
+/*
+ * node_run: serve the api until stop_fd becomes readable.
+ * Returns 0, BUURT_EINVAL (not listening), a server_run() code.
+ */
+int node_run(struct node *n, int stop_fd);
+
+/*
+ * node_close: stop listening, close the store, wipe the key, release the
+ * lock, in that order; n may be NULL.
+ */
+void node_close(struct node *n);
+
+/*
+ * node_handle: answer one request frame req[0..len) with a reply frame:
+ * *reply is malloc'd (caller frees) and *rlen its length.  Every error
+ * the request meets, from a malformed frame to a full store, becomes an
+ * error reply with its BUURT_E* code and, where there is one, the field.
+ * Returns 0 (a reply was made), or BUURT_ENOMEM when not even an error
+ * reply could be made (*reply is then NULL).
+ */
+int node_handle(struct node *n, const uint8_t *req, size_t len,
+    uint8_t **reply, size_t *rlen);
+
+#endif /* BUURT_NODE_NODE_H */
