@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <sodium.h>
 #include <zmq.h>
 
 #include "buurt/client.h"
@@ -86,7 +87,7 @@ buurt_client_open(struct buurt_client **outp, const char *endpoint,
 	}
 	/* Request ids start at a random point so that replies to an
 	 * earlier process's requests are never mistaken for ours. */
-	c->rid = ((uint64_t)rand() << 20) ^ (uint64_t)(uintptr_t)c;
+	c->rid = (uint64_t)randombytes_random() << 31;
 	*outp = c;
 	return 0;
 fail:

@@ -64,7 +64,7 @@ enum {
 struct buurt_err {
 	int code;		/* a BUURT_E* code, or 0 */
 	char field[64];		/* offending field name, or "" */
-	char msg[192];		/* English sentence, or "" */
+	char msg[256];		/* English sentence, or "" */
 };
 
 /*
