@@ -164,6 +164,10 @@ envelope_valid(const struct buurt_envelope *env)
 	}
 	switch (env->op) {
 	case BUURT_OP_PUT:
+		/* A body is a map: at least one byte. */
+		if (env->body_len == 0) {
+			return BUURT_EFORMAT;
+		}
 		break;
 	case BUURT_OP_ERASE:
 		if (env->body_len != 0 ||

@@ -19,7 +19,7 @@
  *   6 id        str     1..64 bytes of [A-Za-z0-9._~-]
  *   7 op        uint    BUURT_OP_PUT or BUURT_OP_ERASE
  *   8 body_hash bin32   BLAKE2b-256 of the body; zero bytes for erase
- *   9 body_len  uint    bytes of the body, <= BUURT_BODY_MAX; 0 for erase
+ *   9 body_len  uint    bytes of the body, 1..BUURT_BODY_MAX; 0 for erase
  *
  * Pure functions over memory; thread-safe.
  */
@@ -70,8 +70,8 @@ BUURT_API int buurt_envelope_encode(uint8_t *out, size_t cap,
  * (caller-provided; contents unspecified on failure).  Bounded pre-check
  * first; does not verify anything cryptographic.
  * Returns 0, a buurt_mp_check() code, BUURT_EVERSION, BUURT_EFORMAT
- * (wrong shape, bad kind/id/op, erase with a body, seq 0, seq 1 with
- * a non-zero prev, body_len over the cap).
+ * (wrong shape, bad kind/id/op, erase with a body, put without one,
+ * seq 0, seq 1 with a non-zero prev, body_len over the cap).
  */
 BUURT_API int buurt_envelope_decode(struct buurt_envelope *env,
     const uint8_t *buf, size_t len) BUURT_MUST_CHECK;
