@@ -7,40 +7,14 @@
 # (default 5).
 set -euo pipefail
 
-BUURT=${BUURT:?}
-BUURTD=${BUURTD:?}
 ROUNDS=${ROUNDS:-5}
-
-D=$(mktemp -d /tmp/buurt-crash.XXXXXX)
-pid=
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+D=$T
 writer=
-cleanup() {
-	[ -n "$writer" ] && kill "$writer" 2>/dev/null || true
-	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
-	rm -rf "$D"
-}
-trap cleanup EXIT
+trap '[ -z "$writer" ] || kill "$writer" 2>/dev/null; lib_cleanup' EXIT
 
-fail() {
-	echo "FAIL: $*" >&2
-	echo "--- daemon log ---" >&2
-	tail -20 "$D/daemon.log" >&2 || true
-	exit 1
-}
-
-start() {
-	"$BUURTD" "$D/node" 2>>"$D/daemon.log" &
-	pid=$!
-	for _ in $(seq 100); do
-		if "$BUURT" -C "$D/node" --timeout 1000 status >/dev/null \
-		    2>&1; then
-			return 0
-		fi
-		kill -0 "$pid" 2>/dev/null || fail "buurtd exited at start"
-		sleep 0.1
-	done
-	fail "buurtd did not answer within 10 s"
-}
+start() { node_start "$D/node"; }
 
 "$BUURT" init "$D/node" --name "Crash test" >/dev/null
 : >"$D/acked"
@@ -49,7 +23,7 @@ start() {
 # by the node after its commit, and is recorded as such.
 write_loop() {
 	local round=$1 i=0
-	while :; do
+	while [ "$i" -lt 5000 ]; do
 		i=$((i + 1))
 		id="r${round}-w${i}"
 		if "$BUURT" -C "$D/node" --timeout 2000 put initiative \
@@ -67,9 +41,7 @@ for round in $(seq "$ROUNDS"); do
 	writer=$!
 	# Let some writes through, then kill at a random instant.
 	sleep "0.$((RANDOM % 9 + 1))"
-	kill -9 "$pid"
-	wait "$pid" 2>/dev/null || true
-	pid=
+	node_kill "$D/node"
 	kill "$writer" 2>/dev/null || true
 	wait "$writer" 2>/dev/null || true
 	writer=
@@ -94,7 +66,5 @@ done <"$D/acked"
     fail "chain does not verify after crashes"
 grep -q "chain verified" "$D/log.txt" || fail "log printed no verification"
 
-kill -TERM "$pid"
-wait "$pid" || fail "buurtd did not exit 0 on SIGTERM"
-pid=
+node_stop "$D/node"
 echo "ok: $ROUNDS kills, $acked acknowledged writes, 0 lost, chain verified"
