@@ -96,10 +96,12 @@ buurt_request_encode(uint8_t **outp, size_t *outlen,
 	bool k = false, id = false, ns = false, after = false, from = false,
 	    limit = false, body = false;
 
+	if (outp != NULL) {
+		*outp = NULL;
+	}
 	if (outp == NULL || outlen == NULL || rq == NULL) {
 		return BUURT_EINVAL;
 	}
-	*outp = NULL;
 	*outlen = 0;
 	if ((name = buurt_api_opname(rq->op)) == NULL) {
 		return BUURT_EINVAL;
@@ -434,10 +436,12 @@ buurt_reply_error(uint8_t **outp, size_t *outlen, uint64_t rid,
 	int code, rc;
 	bool field;
 
+	if (outp != NULL) {
+		*outp = NULL;
+	}
 	if (outp == NULL || outlen == NULL || err == NULL) {
 		return BUURT_EINVAL;
 	}
-	*outp = NULL;
 	code = err->code < 0 ? err->code : BUURT_EPROTO;
 	field = err->field[0] != '\0';
 	msgpack_sbuffer_init(&sb);
@@ -505,10 +509,12 @@ buurt_reply_item(uint8_t **outp, size_t *outlen, uint64_t rid,
 	msgpack_packer pk;
 	int rc;
 
+	if (outp != NULL) {
+		*outp = NULL;
+	}
 	if (outp == NULL || outlen == NULL || item == NULL) {
 		return BUURT_EINVAL;
 	}
-	*outp = NULL;
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	if ((rc = pack_head(&pk, rid)) != 0) {
@@ -533,11 +539,13 @@ buurt_reply_page(uint8_t **outp, size_t *outlen, uint64_t rid,
 	size_t i;
 	int rc;
 
+	if (outp != NULL) {
+		*outp = NULL;
+	}
 	if (outp == NULL || outlen == NULL || (items == NULL && n > 0) ||
 	    n > UINT32_MAX) {
 		return BUURT_EINVAL;
 	}
-	*outp = NULL;
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	if ((rc = pack_head(&pk, rid)) != 0) {
@@ -612,11 +620,13 @@ buurt_reply_status(uint8_t **outp, size_t *outlen, uint64_t rid,
 	size_t i;
 	int rc;
 
+	if (outp != NULL) {
+		*outp = NULL;
+	}
 	if (outp == NULL || outlen == NULL || st == NULL ||
 	    (st->ns == NULL && st->n_ns > 0) || st->n_ns > UINT32_MAX) {
 		return BUURT_EINVAL;
 	}
-	*outp = NULL;
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	if ((rc = pack_head(&pk, rid)) != 0) {
@@ -798,7 +808,10 @@ copy_str(char *out, size_t cap, const msgpack_object *o)
 	    o->via.str.size >= cap) {
 		return BUURT_EPROTO;
 	}
-	memcpy(out, o->via.str.ptr, o->via.str.size);
+	/* msgpack-c gives the empty str a NULL ptr: no memcpy then. */
+	if (o->via.str.size > 0) {
+		memcpy(out, o->via.str.ptr, o->via.str.size);
+	}
 	out[o->via.str.size] = '\0';
 	return 0;
 }

@@ -33,9 +33,13 @@ kvcmp(const void *a, const void *b)
 	const msgpack_object_kv *x = *(const msgpack_object_kv *const *)a;
 	const msgpack_object_kv *y = *(const msgpack_object_kv *const *)b;
 	uint32_t xl = x->key.via.str.size, yl = y->key.via.str.size;
-	int c = memcmp(x->key.via.str.ptr, y->key.via.str.ptr,
-	    xl < yl ? xl : yl);
+	uint32_t n = xl < yl ? xl : yl;
+	int c = 0;
 
+	/* msgpack-c gives the empty str a NULL ptr: no memcmp then. */
+	if (n > 0) {
+		c = memcmp(x->key.via.str.ptr, y->key.via.str.ptr, n);
+	}
 	if (c != 0) {
 		return c;
 	}
