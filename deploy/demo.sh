@@ -88,6 +88,10 @@ b put offer --id help-with-forms title="Help with forms and letters" \
 b put request --id lift-to-hospital title="A lift to the hospital in Oss" \
     area=Haren availability="Tuesday mornings"
 
+say "A write that breaks its kind's schema is refused, naming the field"
+b put initiative title="Without a pillar" description="Refused" \
+    status=idea && exit 1 || echo "(refused, exit status $?)"
+
 say "Reading back (each record's signature and body hash verified)"
 b get initiative kookclub-haren
 b list initiative
