@@ -107,12 +107,15 @@ buurt_mp_check(const uint8_t *buf, size_t len,
 	size_t max_size = BUURT_MSG_MAX, max_str;
 	unsigned max_depth = BUURT_DEPTH_MAX, depth = 0;
 	uint64_t max_items = BUURT_ITEMS_MAX;
-	const uint8_t *p = buf, *end = buf + len;
+	const uint8_t *p, *end;
 	bool top = true;
 
+	/* No arithmetic on a NULL buf, not even + 0. */
 	if (buf == NULL) {
 		return len == 0 ? BUURT_ETRUNC : BUURT_EINVAL;
 	}
+	p = buf;
+	end = buf + len;
 	if (lim != NULL) {
 		if (lim->max_size != 0) {
 			max_size = lim->max_size;

@@ -185,13 +185,17 @@ int
 buurt_envelope_encode(uint8_t *out, size_t cap, size_t *outlen,
     const struct buurt_envelope *env)
 {
-	struct wbuf w = { out, out + cap, false };
+	struct wbuf w;
 	uint8_t b;
 
 	if (out == NULL || outlen == NULL || env == NULL ||
 	    envelope_valid(env) != 0) {
 		return BUURT_EINVAL;
 	}
+	/* Only now: out + cap on a NULL out is undefined. */
+	w.p = out;
+	w.end = out + cap;
+	w.overflow = false;
 	b = 0x90 | ENVELOPE_FIELDS;
 	put(&w, &b, 1);
 	put_uint(&w, env->version);
