@@ -1,2 +1,1253 @@
-/* store.c: being written. */
+/*
+ * store.c: the node's LMDB store (design D7); the only file that includes
+ * lmdb.h.  store.h documents the databases; the byte layouts are:
+ *
+ *   key of log, body    ns(32) || seq(8 BE)                      40 bytes
+ *   key of rec, ver     ns(32) || klen(1) || kind || id   34..129 bytes
+ *   value of head       seq(8 BE) || hash(32) || time(8 BE) ||
+ *                       records(8 BE) || frozen(8 BE)             64 bytes
+ *   value of rec        seq(8 BE) || state(1)                      9 bytes
+ *   value of ver        seq(8 BE), one duplicate per version       8 bytes
+ *   meta "format"       uint32 BE = STORE_FORMAT                   4 bytes
+ *
+ * Big-endian seqs make LMDB's byte order the seq order, so the log of a
+ * namespace is one contiguous, ordered key range, and ver's duplicates
+ * come out oldest first.
+ *
+ * Every MDB_* and errno code is translated to BUURT_E* in store_err() and
+ * nowhere else.  Every transaction that is not committed is aborted, and
+ * everything read is copied before its transaction ends.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lmdb.h>
+
+#include <buurt/error.h>
+
 #include "store.h"
+
+#define STORE_FORMAT		1	/* meta "format"; bump on change */
+#define STORE_MAXDBS		8	/* named databases, with room */
+#define STORE_MAXREADERS	126	/* LMDB's default reader table */
+#define STORE_MAP_DEFAULT	(16ULL << 20)
+#define STORE_MAP_MAX_DEFAULT	(1ULL << 40)
+
+#define STORE_SEQ_KEY_LEN	(BUURT_KEY_LEN + 8)
+#define STORE_REC_KEY_MAX	(BUURT_KEY_LEN + 1 + BUURT_KIND_MAX + \
+				    BUURT_ID_MAX)
+#define STORE_HEAD_LEN		(8 + BUURT_HASH_LEN + 8 + 8 + 8)
+#define STORE_REC_LEN		9
+#define STORE_FORMAT_KEY	"format"
+
+struct store {
+	MDB_env *env;		/* the environment */
+	MDB_dbi log;		/* ns || seq -> update */
+	MDB_dbi body;		/* ns || seq -> body */
+	MDB_dbi head;		/* ns -> packed head */
+	MDB_dbi rec;		/* record key -> seq || state */
+	MDB_dbi ver;		/* record key -> seq (DUPSORT) */
+	MDB_dbi meta;		/* name -> value (format version) */
+	uint64_t map_max;	/* the map never grows past this */
+};
+
+/* A namespace head as it stands within the batch being applied. */
+struct store_bhead {
+	uint8_t ns[BUURT_KEY_LEN];	/* namespace id */
+	struct store_head h;		/* head after the batch so far */
+	bool dirty;			/* advanced: write it at the end */
+};
+
+/*
+ * store_err: the one translation of MDB_* and errno codes to BUURT_E*.
+ * LMDB's own codes are negative, errno values positive.
+ */
+static int
+store_err(int rc)
+{
+	switch (rc) {
+	case MDB_SUCCESS:
+		return 0;
+	case MDB_NOTFOUND:
+		return BUURT_ENOTFOUND;
+	case MDB_KEYEXIST:
+		return BUURT_EEXIST;
+	case MDB_MAP_FULL:
+		return BUURT_ENOSPC;
+	case MDB_TXN_FULL:
+		return BUURT_ETOOBIG;
+	case MDB_PAGE_NOTFOUND:
+	case MDB_CORRUPTED:
+	case MDB_VERSION_MISMATCH:
+	case MDB_INVALID:
+	case MDB_INCOMPATIBLE:
+		return BUURT_ECORRUPT;
+	case MDB_READERS_FULL:
+	case EBUSY:
+	case EAGAIN:
+		return BUURT_EBUSY;
+	case MDB_BAD_VALSIZE:
+	case EINVAL:
+		return BUURT_EINVAL;
+	case ENOMEM:
+		return BUURT_ENOMEM;
+	case EACCES:
+	case EPERM:
+	case EROFS:
+		return BUURT_EPERM;
+	default:
+		/* Also errno ENOSPC: a full disk is not a full map. */
+		return BUURT_EIO;
+	}
+}
+
+static void
+store_be64(uint8_t *p, uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--) {
+		p[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+static uint64_t
+store_get64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		v = v << 8 | p[i];
+	}
+	return v;
+}
+
+static void
+store_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static uint32_t
+store_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+/* The key of log and body: ns || seq. */
+static void
+store_seqkey(uint8_t k[STORE_SEQ_KEY_LEN], const uint8_t *ns, uint64_t seq)
+{
+	memcpy(k, ns, BUURT_KEY_LEN);
+	store_be64(k + BUURT_KEY_LEN, seq);
+}
+
+/*
+ * The key prefix of rec and ver for kind, with id appended when id is not
+ * NULL.  The caller has checked the lengths; returns the key length.
+ */
+static size_t
+store_reckey(uint8_t k[STORE_REC_KEY_MAX], const uint8_t *ns,
+    const char *kind, size_t klen, const char *id, size_t idlen)
+{
+	memcpy(k, ns, BUURT_KEY_LEN);
+	k[BUURT_KEY_LEN] = (uint8_t)klen;
+	memcpy(k + BUURT_KEY_LEN + 1, kind, klen);
+	if (id != NULL) {
+		memcpy(k + BUURT_KEY_LEN + 1 + klen, id, idlen);
+	} else {
+		idlen = 0;
+	}
+	return BUURT_KEY_LEN + 1 + klen + idlen;
+}
+
+static void
+store_head_pack(uint8_t v[STORE_HEAD_LEN], const struct store_head *h)
+{
+	store_be64(v, h->head.seq);
+	memcpy(v + 8, h->head.hash, BUURT_HASH_LEN);
+	store_be64(v + 8 + BUURT_HASH_LEN, h->head.time);
+	store_be64(v + 16 + BUURT_HASH_LEN, h->records);
+	store_be64(v + 24 + BUURT_HASH_LEN, h->frozen);
+}
+
+static int
+store_head_unpack(struct store_head *h, const MDB_val *v)
+{
+	const uint8_t *p = v->mv_data;
+
+	if (v->mv_size != STORE_HEAD_LEN) {
+		return BUURT_ECORRUPT;
+	}
+	h->head.seq = store_get64(p);
+	memcpy(h->head.hash, p + 8, BUURT_HASH_LEN);
+	h->head.time = store_get64(p + 8 + BUURT_HASH_LEN);
+	h->records = store_get64(p + 16 + BUURT_HASH_LEN);
+	h->frozen = store_get64(p + 24 + BUURT_HASH_LEN);
+	return 0;
+}
+
+/* The head of ns as stored in txn; all zeros when ns is not held. */
+static int
+store_head_read(struct store *st, MDB_txn *txn, const uint8_t *ns,
+    struct store_head *h)
+{
+	MDB_val k, v;
+	int rc;
+
+	memset(h, 0, sizeof(*h));
+	k.mv_size = BUURT_KEY_LEN;
+	k.mv_data = (void *)ns;
+	if ((rc = mdb_get(txn, st->head, &k, &v)) == MDB_NOTFOUND) {
+		return 0;
+	}
+	if (rc != 0) {
+		return store_err(rc);
+	}
+	return store_head_unpack(h, &v);
+}
+
+/*
+ * store_begin: a transaction, adopting the map size of another process
+ * that grew it (MDB_MAP_RESIZED).  No transaction of ours is open here.
+ */
+static int
+store_begin(struct store *st, unsigned flags, MDB_txn **txnp)
+{
+	int rc, tries;
+
+	*txnp = NULL;
+	for (tries = 0; tries < 3; tries++) {
+		rc = mdb_txn_begin(st->env, NULL, flags, txnp);
+		if (rc != MDB_MAP_RESIZED) {
+			break;
+		}
+		*txnp = NULL;
+		if ((rc = mdb_env_set_mapsize(st->env, 0)) != 0) {
+			break;
+		}
+		rc = MDB_MAP_RESIZED;
+	}
+	if (rc != 0) {
+		*txnp = NULL;
+	}
+	return store_err(rc);
+}
+
+/*
+ * store_grow: double the map after MDB_MAP_FULL, up to map_max.  No
+ * transaction is open.  Returns 0, or BUURT_ENOSPC at map_max.
+ */
+static int
+store_grow(struct store *st)
+{
+	MDB_envinfo info;
+	uint64_t cur, next;
+	int rc;
+
+	if ((rc = mdb_env_info(st->env, &info)) != 0) {
+		return store_err(rc);
+	}
+	cur = info.me_mapsize;
+	if (cur >= st->map_max) {
+		return BUURT_ENOSPC;
+	}
+	next = cur > st->map_max / 2 ? st->map_max : cur * 2;
+	if ((uint64_t)(size_t)next != next) {
+		return BUURT_ENOSPC;
+	}
+	return store_err(mdb_env_set_mapsize(st->env, (size_t)next));
+}
+
+/*
+ * store_format: create the databases in a fresh environment, or find and
+ * check them in an existing one.
+ */
+static int
+store_format(struct store *st)
+{
+	MDB_txn *txn = NULL;
+	MDB_dbi main;
+	MDB_stat ms;
+	MDB_val k, v;
+	uint8_t fmt[4];
+	bool fresh;
+	int rc;
+
+	if ((rc = store_begin(st, 0, &txn)) != 0) {
+		goto out;
+	}
+	/* A fresh environment has nothing in its main database. */
+	if ((rc = store_err(mdb_dbi_open(txn, NULL, 0, &main))) != 0 ||
+	    (rc = store_err(mdb_stat(txn, main, &ms))) != 0) {
+		goto out;
+	}
+	fresh = ms.ms_entries == 0;
+	if ((rc = store_err(mdb_dbi_open(txn, "meta", MDB_CREATE,
+	    &st->meta))) != 0) {
+		goto out;
+	}
+	k.mv_size = sizeof(STORE_FORMAT_KEY) - 1;
+	k.mv_data = STORE_FORMAT_KEY;
+	rc = mdb_get(txn, st->meta, &k, &v);
+	if (rc == MDB_NOTFOUND && fresh) {
+		store_be32(fmt, STORE_FORMAT);
+		v.mv_size = sizeof(fmt);
+		v.mv_data = fmt;
+		if ((rc = store_err(mdb_put(txn, st->meta, &k, &v, 0))) != 0) {
+			goto out;
+		}
+	} else if (rc == MDB_NOTFOUND) {
+		rc = BUURT_ECORRUPT;	/* an LMDB environment, not ours */
+		goto out;
+	} else if (rc != 0) {
+		rc = store_err(rc);
+		goto out;
+	} else if (v.mv_size != sizeof(fmt) ||
+	    store_get32(v.mv_data) != STORE_FORMAT) {
+		rc = BUURT_ECORRUPT;	/* not ours, or a newer format */
+		goto out;
+	}
+	if ((rc = store_err(mdb_dbi_open(txn, "log", MDB_CREATE,
+	    &st->log))) != 0 ||
+	    (rc = store_err(mdb_dbi_open(txn, "body", MDB_CREATE,
+	    &st->body))) != 0 ||
+	    (rc = store_err(mdb_dbi_open(txn, "head", MDB_CREATE,
+	    &st->head))) != 0 ||
+	    (rc = store_err(mdb_dbi_open(txn, "rec", MDB_CREATE,
+	    &st->rec))) != 0 ||
+	    (rc = store_err(mdb_dbi_open(txn, "ver",
+	    MDB_CREATE | MDB_DUPSORT, &st->ver))) != 0) {
+		goto out;
+	}
+	rc = mdb_txn_commit(txn);
+	txn = NULL;
+	rc = store_err(rc);
+out:
+	if (txn != NULL) {
+		mdb_txn_abort(txn);
+	}
+	return rc;
+}
+
+int
+store_open(struct store **outp, const struct store_config *cfg)
+{
+	struct store *st = NULL;
+	uint64_t map_size, map_max;
+	int rc, dead;
+
+	if (outp == NULL) {
+		return BUURT_EINVAL;
+	}
+	*outp = NULL;
+	if (cfg == NULL || cfg->path == NULL || cfg->path[0] == '\0') {
+		return BUURT_EINVAL;
+	}
+	map_size = cfg->map_size != 0 ? cfg->map_size : STORE_MAP_DEFAULT;
+	map_max = cfg->map_max != 0 ? cfg->map_max : STORE_MAP_MAX_DEFAULT;
+	if (map_size > map_max || (uint64_t)(size_t)map_max != map_max) {
+		return BUURT_EINVAL;
+	}
+	if (mkdir(cfg->path, 0700) != 0 && errno != EEXIST) {
+		return store_err(errno);
+	}
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		return BUURT_ENOMEM;
+	}
+	st->map_max = map_max;
+	if ((rc = store_err(mdb_env_create(&st->env))) != 0) {
+		st->env = NULL;
+		goto out;
+	}
+	if ((rc = store_err(mdb_env_set_maxdbs(st->env, STORE_MAXDBS))) != 0 ||
+	    (rc = store_err(mdb_env_set_maxreaders(st->env,
+	    STORE_MAXREADERS))) != 0 ||
+	    (rc = store_err(mdb_env_set_mapsize(st->env,
+	    (size_t)map_size))) != 0) {
+		goto out;
+	}
+	/*
+	 * No MDB_NOSYNC, MDB_NOMETASYNC or MDB_MAPASYNC: a commit is on disk
+	 * when it returns.  MDB_NOTLS ties read slots to transactions, not
+	 * threads.
+	 */
+	if ((rc = store_err(mdb_env_open(st->env, cfg->path, MDB_NOTLS,
+	    0600))) != 0) {
+		goto out;
+	}
+	if ((rc = store_err(mdb_reader_check(st->env, &dead))) != 0) {
+		goto out;
+	}
+	if ((rc = store_format(st)) != 0) {
+		goto out;
+	}
+	*outp = st;
+	st = NULL;
+out:
+	store_close(st);
+	return rc;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL) {
+		return;
+	}
+	if (st->env != NULL) {
+		mdb_env_close(st->env);
+	}
+	free(st);
+}
+
+/* Sanity of a caller's update; the caller decoded and verified it. */
+static bool
+store_update_ok(const struct store_update *u)
+{
+	const struct buurt_envelope *env = u->env;
+	size_t klen, idlen;
+
+	if (env == NULL || u->update == NULL || u->update_len == 0 ||
+	    u->update_len > BUURT_UPDATE_MAX ||
+	    (u->body == NULL && u->body_len > 0)) {
+		return false;
+	}
+	klen = strnlen(env->kind, sizeof(env->kind));
+	idlen = strnlen(env->id, sizeof(env->id));
+	return env->seq > 0 && klen > 0 && klen <= BUURT_KIND_MAX &&
+	    idlen > 0 && idlen <= BUURT_ID_MAX &&
+	    (env->op == BUURT_OP_PUT || env->op == BUURT_OP_ERASE);
+}
+
+/* The batch's entry for ns, loaded from txn on first use. */
+static int
+store_bhead_find(struct store *st, MDB_txn *txn, struct store_bhead *bh,
+    size_t *nbh, const uint8_t *ns, struct store_bhead **outp)
+{
+	size_t i;
+	int rc;
+
+	*outp = NULL;
+	/* Batches are mostly runs of one namespace: look at the last first. */
+	for (i = *nbh; i > 0; i--) {
+		if (memcmp(bh[i - 1].ns, ns, BUURT_KEY_LEN) == 0) {
+			*outp = &bh[i - 1];
+			return 0;
+		}
+	}
+	memcpy(bh[*nbh].ns, ns, BUURT_KEY_LEN);
+	bh[*nbh].dirty = false;
+	if ((rc = store_head_read(st, txn, ns, &bh[*nbh].h)) != 0) {
+		return rc;
+	}
+	*outp = &bh[(*nbh)++];
+	return 0;
+}
+
+/*
+ * store_held: u's seq is at or below the head: the same bytes are a
+ * duplicate (0), different ones equivocation.
+ */
+static int
+store_held(struct store *st, MDB_txn *txn, const struct store_update *u)
+{
+	uint8_t kb[STORE_SEQ_KEY_LEN];
+	MDB_val k, v;
+	int rc;
+
+	store_seqkey(kb, u->env->ns, u->env->seq);
+	k.mv_size = sizeof(kb);
+	k.mv_data = kb;
+	if ((rc = mdb_get(txn, st->log, &k, &v)) == MDB_NOTFOUND) {
+		return BUURT_ECORRUPT;	/* the head says it is held */
+	}
+	if (rc != 0) {
+		return store_err(rc);
+	}
+	if (v.mv_size != u->update_len ||
+	    memcmp(v.mv_data, u->update, u->update_len) != 0) {
+		return BUURT_EEQUIVOCATION;
+	}
+	return 0;
+}
+
+/* Delete the bodies of every version of the record with key rk. */
+static int
+store_erase_bodies(struct store *st, MDB_txn *txn, const uint8_t *ns,
+    MDB_val *rk)
+{
+	MDB_cursor *cur = NULL;
+	uint8_t kb[STORE_SEQ_KEY_LEN];
+	MDB_val k, v, bk;
+	int rc;
+
+	if ((rc = store_err(mdb_cursor_open(txn, st->ver, &cur))) != 0) {
+		goto out;
+	}
+	k = *rk;
+	bk.mv_size = sizeof(kb);
+	bk.mv_data = kb;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
+		if (v.mv_size != 8) {
+			rc = BUURT_ECORRUPT;
+			goto out;
+		}
+		store_seqkey(kb, ns, store_get64(v.mv_data));
+		if ((rc = mdb_del(txn, st->body, &bk, NULL)) != 0 &&
+		    rc != MDB_NOTFOUND) {
+			rc = store_err(rc);
+			goto out;
+		}
+	}
+	rc = rc == MDB_NOTFOUND ? 0 : store_err(rc);
+out:
+	if (cur != NULL) {
+		mdb_cursor_close(cur);
+	}
+	return rc;
+}
+
+/* Store one update that follows its head h, and advance h. */
+static int
+store_put1(struct store *st, MDB_txn *txn, const struct store_update *u,
+    struct store_head *h)
+{
+	const struct buurt_envelope *env = u->env;
+	uint8_t kb[STORE_SEQ_KEY_LEN], rkb[STORE_REC_KEY_MAX];
+	uint8_t rv[STORE_REC_LEN], seqb[8];
+	MDB_val k, v, rk;
+	bool was_live = false, live;
+	int rc;
+
+	store_seqkey(kb, env->ns, env->seq);
+	k.mv_size = sizeof(kb);
+	k.mv_data = kb;
+	v.mv_size = u->update_len;
+	v.mv_data = (void *)u->update;
+	if ((rc = mdb_put(txn, st->log, &k, &v, MDB_NOOVERWRITE)) != 0) {
+		/* A log entry past the head means the store is broken. */
+		return rc == MDB_KEYEXIST ? BUURT_ECORRUPT : store_err(rc);
+	}
+	live = env->op == BUURT_OP_PUT;
+	if (live) {
+		v.mv_size = u->body_len;
+		v.mv_data = (void *)u->body;
+		if ((rc = mdb_put(txn, st->body, &k, &v, 0)) != 0) {
+			return store_err(rc);
+		}
+	}
+
+	rk.mv_size = store_reckey(rkb, env->ns, env->kind, strlen(env->kind),
+	    env->id, strlen(env->id));
+	rk.mv_data = rkb;
+	store_be64(seqb, env->seq);
+	v.mv_size = sizeof(seqb);
+	v.mv_data = seqb;
+	if ((rc = mdb_put(txn, st->ver, &rk, &v, 0)) != 0) {
+		return store_err(rc);
+	}
+	if ((rc = mdb_get(txn, st->rec, &rk, &v)) == 0) {
+		if (v.mv_size != STORE_REC_LEN) {
+			return BUURT_ECORRUPT;
+		}
+		was_live = ((const uint8_t *)v.mv_data)[8] == STORE_REC_LIVE;
+	} else if (rc != MDB_NOTFOUND) {
+		return store_err(rc);
+	}
+	if (!live && (rc = store_erase_bodies(st, txn, env->ns, &rk)) != 0) {
+		return rc;
+	}
+	store_be64(rv, env->seq);
+	rv[8] = live ? STORE_REC_LIVE : STORE_REC_ERASED;
+	v.mv_size = sizeof(rv);
+	v.mv_data = rv;
+	if ((rc = mdb_put(txn, st->rec, &rk, &v, 0)) != 0) {
+		return store_err(rc);
+	}
+
+	if (live && !was_live) {
+		h->records++;
+	} else if (!live && was_live) {
+		if (h->records == 0) {
+			return BUURT_ECORRUPT;
+		}
+		h->records--;
+	}
+	buurt_head_advance(&h->head, env, u->update, u->update_len);
+	return 0;
+}
+
+/*
+ * store_apply: one attempt at the whole batch in one write transaction.
+ * BUURT_ENOSPC means the map is full (store_err gives it only for
+ * MDB_MAP_FULL) and nothing was stored.
+ */
+static int
+store_apply(struct store *st, const struct store_update *u, size_t n,
+    struct store_bhead *bh, size_t *dups)
+{
+	MDB_txn *txn = NULL;
+	struct store_bhead *b;
+	uint8_t hv[STORE_HEAD_LEN];
+	MDB_val k, v;
+	size_t i, nbh = 0, ndup = 0;
+	int rc;
+
+	if ((rc = store_begin(st, 0, &txn)) != 0) {
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if ((rc = store_bhead_find(st, txn, bh, &nbh, u[i].env->ns,
+		    &b)) != 0) {
+			goto out;
+		}
+		if (b->h.frozen != 0) {
+			rc = BUURT_EFROZEN;
+			goto out;
+		}
+		if (u[i].env->seq <= b->h.head.seq) {
+			if ((rc = store_held(st, txn, &u[i])) != 0) {
+				goto out;
+			}
+			ndup++;
+			continue;
+		}
+		if ((rc = buurt_chain_check(&b->h.head, u[i].env)) != 0 ||
+		    (rc = buurt_body_match(u[i].env, u[i].body,
+		    u[i].body_len)) != 0 ||
+		    (rc = store_put1(st, txn, &u[i], &b->h)) != 0) {
+			goto out;
+		}
+		b->dirty = true;
+	}
+	for (i = 0; i < nbh; i++) {
+		if (!bh[i].dirty) {
+			continue;
+		}
+		store_head_pack(hv, &bh[i].h);
+		k.mv_size = BUURT_KEY_LEN;
+		k.mv_data = bh[i].ns;
+		v.mv_size = sizeof(hv);
+		v.mv_data = hv;
+		if ((rc = store_err(mdb_put(txn, st->head, &k, &v, 0))) != 0) {
+			goto out;
+		}
+	}
+	/* A failed commit has freed the transaction. */
+	rc = mdb_txn_commit(txn);
+	txn = NULL;
+	if ((rc = store_err(rc)) == 0) {
+		*dups = ndup;
+	}
+out:
+	if (txn != NULL) {
+		mdb_txn_abort(txn);
+	}
+	return rc;
+}
+
+int
+store_append(struct store *st, const struct store_update *u, size_t n,
+    size_t *dups)
+{
+	struct store_bhead *bh = NULL;
+	size_t i, ndup = 0;
+	int rc;
+
+	if (dups != NULL) {
+		*dups = 0;
+	}
+	if (st == NULL || (u == NULL && n > 0)) {
+		return BUURT_EINVAL;
+	}
+	if (n == 0) {
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		if (!store_update_ok(&u[i])) {
+			return BUURT_EINVAL;
+		}
+	}
+	if (n > SIZE_MAX / sizeof(*bh) ||
+	    (bh = malloc(n * sizeof(*bh))) == NULL) {
+		return BUURT_ENOMEM;
+	}
+	/* A full map: nothing was stored; grow it and redo the batch. */
+	while ((rc = store_apply(st, u, n, bh, &ndup)) == BUURT_ENOSPC) {
+		if ((rc = store_grow(st)) != 0) {
+			break;
+		}
+	}
+	if (rc == 0 && dups != NULL) {
+		*dups = ndup;
+	}
+	free(bh);
+	return rc;
+}
+
+int
+store_head(struct store *st, const uint8_t ns[BUURT_KEY_LEN],
+    struct store_head *out)
+{
+	MDB_txn *txn = NULL;
+	int rc;
+
+	if (out != NULL) {
+		memset(out, 0, sizeof(*out));
+	}
+	if (st == NULL || ns == NULL || out == NULL) {
+		return BUURT_EINVAL;
+	}
+	if ((rc = store_begin(st, MDB_RDONLY, &txn)) != 0) {
+		goto out;
+	}
+	rc = store_head_read(st, txn, ns, out);
+out:
+	if (txn != NULL) {
+		mdb_txn_abort(txn);
+	}
+	if (rc != 0) {
+		memset(out, 0, sizeof(*out));
+	}
+	return rc;
+}
+
+int
+store_heads(struct store *st, struct store_head **outp, uint8_t **nsp,
+    size_t *n)
+{
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_stat ms;
+	MDB_val k, v;
+	struct store_head *heads = NULL;
+	uint8_t *nss = NULL;
+	size_t i = 0, cap;
+	int rc;
+
+	if (outp != NULL) {
+		*outp = NULL;
+	}
+	if (nsp != NULL) {
+		*nsp = NULL;
+	}
+	if (n != NULL) {
+		*n = 0;
+	}
+	if (st == NULL || outp == NULL || nsp == NULL || n == NULL) {
+		return BUURT_EINVAL;
+	}
+	if ((rc = store_begin(st, MDB_RDONLY, &txn)) != 0) {
+		goto out;
+	}
+	if ((rc = store_err(mdb_stat(txn, st->head, &ms))) != 0) {
+		goto out;
+	}
+	cap = ms.ms_entries;
+	if (cap == 0) {
+		goto out;
+	}
+	if (cap > SIZE_MAX / BUURT_KEY_LEN ||
+	    (heads = calloc(cap, sizeof(*heads))) == NULL ||
+	    (nss = malloc(cap * BUURT_KEY_LEN)) == NULL) {
+		rc = BUURT_ENOMEM;
+		goto out;
+	}
+	if ((rc = store_err(mdb_cursor_open(txn, st->head, &cur))) != 0) {
+		goto out;
+	}
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && i < cap;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != BUURT_KEY_LEN) {
+			rc = BUURT_ECORRUPT;
+			goto out;
+		}
+		if ((rc = store_head_unpack(&heads[i], &v)) != 0) {
+			goto out;
+		}
+		memcpy(nss + i * BUURT_KEY_LEN, k.mv_data, BUURT_KEY_LEN);
+		i++;
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND) {
+		rc = store_err(rc);
+		goto out;
+	}
+	rc = 0;
+	if (i > 0) {
+		*outp = heads;
+		*nsp = nss;
+		*n = i;
+		heads = NULL;
+		nss = NULL;
+	}
+out:
+	if (cur != NULL) {
+		mdb_cursor_close(cur);
+	}
+	if (txn != NULL) {
+		mdb_txn_abort(txn);
+	}
+	free(heads);
+	free(nss);
+	return rc;
+}
+
+/* Copy len bytes from LMDB; a zero-length value still gets a buffer. */
+static uint8_t *
+store_dup(const void *p, size_t len)
+{
+	uint8_t *b;
+
+	if ((b = malloc(len > 0 ? len : 1)) == NULL) {
+		return NULL;
+	}
+	if (len > 0) {
+		memcpy(b, p, len);
+	}
+	return b;
+}
+
+/*
+ * store_item_load: item seq of ns into *it, its update given as upd (a
+ * log value in txn), its body looked up.  On failure *it holds nothing.
+ */
+static int
+store_item_load(struct store *st, MDB_txn *txn, const uint8_t *ns,
+    uint64_t seq, const MDB_val *upd, struct store_item *it)
+{
+	uint8_t kb[STORE_SEQ_KEY_LEN];
+	MDB_val k, v;
+	int rc;
+
+	memset(it, 0, sizeof(*it));
+	if (upd->mv_size == 0 || upd->mv_size > BUURT_UPDATE_MAX) {
+		return BUURT_ECORRUPT;
+	}
+	store_seqkey(kb, ns, seq);
+	k.mv_size = sizeof(kb);
+	k.mv_data = kb;
+	if ((rc = mdb_get(txn, st->body, &k, &v)) != 0 &&
+	    rc != MDB_NOTFOUND) {
+		return store_err(rc);
+	}
+	if (rc == 0) {
+		if (v.mv_size > BUURT_BODY_MAX) {
+			return BUURT_ECORRUPT;
+		}
+		if ((it->body = store_dup(v.mv_data, v.mv_size)) == NULL) {
+			return BUURT_ENOMEM;
+		}
+		it->body_len = v.mv_size;
+	}
+	if ((it->update = store_dup(upd->mv_data, upd->mv_size)) == NULL) {
+		store_item_fini(it);
+		return BUURT_ENOMEM;
+	}
+	it->update_len = upd->mv_size;
+	it->seq = seq;
+	return 0;
+}
+
+/* The rec value v: its seq and state. */
+static int
+store_rec_unpack(const MDB_val *v, uint64_t *seq, uint8_t *state)
+{
+	const uint8_t *p = v->mv_data;
+
+	if (v->mv_size != STORE_REC_LEN ||
+	    (p[8] != STORE_REC_LIVE && p[8] != STORE_REC_ERASED)) {
+		return BUURT_ECORRUPT;
+	}
+	*seq = store_get64(p);
+	*state = p[8];
+	return 0;
+}
+
+/* Load item seq of ns from the log in txn; a missing entry is corrupt. */
+static int
+store_item_seq(struct store *st, MDB_txn *txn, const uint8_t *ns,
+    uint64_t seq, struct store_item *it)
+{
+	uint8_t kb[STORE_SEQ_KEY_LEN];
+	MDB_val k, v;
+	int rc;
+
+	memset(it, 0, sizeof(*it));
+	store_seqkey(kb, ns, seq);
+	k.mv_size = sizeof(kb);
+	k.mv_data = kb;
+	if ((rc = mdb_get(txn, st->log, &k, &v)) == MDB_NOTFOUND) {
+		return BUURT_ECORRUPT;	/* rec points at nothing */
+	}
+	if (rc != 0) {
+		return store_err(rc);
+	}
+	return store_item_load(st, txn, ns, seq, &v, it);
+}
+
+int
+store_get(struct store *st, const uint8_t ns[BUURT_KEY_LEN],
+    const char *kind, const char *id, struct store_item *out)
+{
+	MDB_txn *txn = NULL;
+	uint8_t rkb[STORE_REC_KEY_MAX], state;
+	MDB_val k, v;
+	size_t klen, idlen;
+	uint64_t seq;
+	int rc;
+
+	if (out != NULL) {
+		memset(out, 0, sizeof(*out));
+	}
+	if (st == NULL || ns == NULL || kind == NULL || id == NULL ||
+	    out == NULL) {
+		return BUURT_EINVAL;
+	}
+	klen = strnlen(kind, BUURT_KIND_MAX + 1);
+	idlen = strnlen(id, BUURT_ID_MAX + 1);
+	if (klen == 0 || klen > BUURT_KIND_MAX || idlen == 0 ||
+	    idlen > BUURT_ID_MAX) {
+		return BUURT_EINVAL;
+	}
+	k.mv_size = store_reckey(rkb, ns, kind, klen, id, idlen);
+	k.mv_data = rkb;
+	if ((rc = store_begin(st, MDB_RDONLY, &txn)) != 0) {
+		goto out;
+	}
+	if ((rc = store_err(mdb_get(txn, st->rec, &k, &v))) != 0 ||
+	    (rc = store_rec_unpack(&v, &seq, &state)) != 0) {
+		goto out;
+	}
+	rc = store_item_seq(st, txn, ns, seq, out);
+out:
+	if (txn != NULL) {
+		mdb_txn_abort(txn);
+	}
+	return rc;
+}
+
+/*
+ * store_page_add: append *it to pg unless the limits say stop, in which
+ * case *stop is set and *it is left to the caller.  On 0 without stop, pg
+ * owns it.
+ */
+static int
+store_page_add(struct store_page *pg, size_t *cap, size_t *bytes,
+    size_t limit, size_t max_bytes, struct store_item *it, bool *stop)
+{
+	struct store_item *items;
+	size_t sz, ncap;
+
+	*stop = false;
+	sz = it->update_len + it->body_len;
+	if (pg->n > 0 && (*bytes > max_bytes || sz > max_bytes - *bytes)) {
+		*stop = true;
+		return 0;
+	}
+	if (pg->n == *cap) {
+		ncap = *cap == 0 ? 16 : *cap * 2;
+		if (ncap > limit) {
+			ncap = limit;
+		}
+		if (ncap > SIZE_MAX / sizeof(*items) ||
+		    (items = realloc(pg->items, ncap * sizeof(*items))) ==
+		    NULL) {
+			return BUURT_ENOMEM;
+		}
+		pg->items = items;
+		*cap = ncap;
+	}
+	pg->items[pg->n++] = *it;
+	memset(it, 0, sizeof(*it));
+	*bytes += sz;
+	return 0;
+}
+
+int
+store_list(struct store *st, const uint8_t ns[BUURT_KEY_LEN],
+    const char *kind, const char *after, size_t limit, size_t max_bytes,
+    struct store_page *out)
+{
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	struct store_item it;
+	uint8_t kb[STORE_REC_KEY_MAX], state;
+	MDB_val k, v;
+	size_t klen, alen, plen, cap = 0, bytes = 0;
+	uint64_t seq;
+	bool stop;
+	int rc;
+
+	memset(&it, 0, sizeof(it));
+	if (out != NULL) {
+		memset(out, 0, sizeof(*out));
+	}
+	if (st == NULL || ns == NULL || kind == NULL || out == NULL ||
+	    limit == 0) {
+		return BUURT_EINVAL;
+	}
+	if (after == NULL) {
+		after = "";
+	}
+	klen = strnlen(kind, BUURT_KIND_MAX + 1);
+	alen = strnlen(after, BUURT_ID_MAX + 1);
+	if (klen == 0 || klen > BUURT_KIND_MAX || alen > BUURT_ID_MAX) {
+		return BUURT_EINVAL;
+	}
+	plen = store_reckey(kb, ns, kind, klen, NULL, 0);
+	k.mv_size = store_reckey(kb, ns, kind, klen, after, alen);
+	k.mv_data = kb;
+	if ((rc = store_begin(st, MDB_RDONLY, &txn)) != 0 ||
+	    (rc = store_err(mdb_cursor_open(txn, st->rec, &cur))) != 0) {
+		goto out;
+	}
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	/* Strictly after `after`: skip an exact match. */
+	if (rc == 0 && alen > 0 && k.mv_size == plen + alen &&
+	    memcmp(k.mv_data, kb, plen + alen) == 0) {
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size <= plen || memcmp(k.mv_data, kb, plen) != 0) {
+			break;		/* past the kind */
+		}
+		if ((rc = store_rec_unpack(&v, &seq, &state)) != 0) {
+			goto out;
+		}
+		if (state == STORE_REC_ERASED) {
+			continue;
+		}
+		if (out->n == limit) {
+			out->more = true;
+			break;
+		}
+		if ((rc = store_item_seq(st, txn, ns, seq, &it)) != 0 ||
+		    (rc = store_page_add(out, &cap, &bytes, limit, max_bytes,
+		    &it, &stop)) != 0) {
+			goto out;
+		}
+		if (stop) {
+			out->more = true;
+			break;
+		}
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND) {
+		rc = store_err(rc);
+		goto out;
+	}
+	rc = 0;
+out:
+	store_item_fini(&it);
+	if (cur != NULL) {
+		mdb_cursor_close(cur);
+	}
+	if (txn != NULL) {
+		mdb_txn_abort(txn);
+	}
+	if (rc != 0) {
+		store_page_fini(out);
+	}
+	return rc;
+}
+
+int
+store_log(struct store *st, const uint8_t ns[BUURT_KEY_LEN],
+    uint64_t from, size_t limit, size_t max_bytes, struct store_page *out)
+{
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	struct store_item it;
+	uint8_t kb[STORE_SEQ_KEY_LEN];
+	MDB_val k, v;
+	size_t cap = 0, bytes = 0;
+	bool stop;
+	int rc;
+
+	memset(&it, 0, sizeof(it));
+	if (out != NULL) {
+		memset(out, 0, sizeof(*out));
+	}
+	if (st == NULL || ns == NULL || out == NULL || limit == 0) {
+		return BUURT_EINVAL;
+	}
+	store_seqkey(kb, ns, from);
+	k.mv_size = sizeof(kb);
+	k.mv_data = kb;
+	if ((rc = store_begin(st, MDB_RDONLY, &txn)) != 0 ||
+	    (rc = store_err(mdb_cursor_open(txn, st->log, &cur))) != 0) {
+		goto out;
+	}
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < BUURT_KEY_LEN ||
+		    memcmp(k.mv_data, ns, BUURT_KEY_LEN) != 0) {
+			break;		/* past the namespace */
+		}
+		if (k.mv_size != STORE_SEQ_KEY_LEN) {
+			rc = BUURT_ECORRUPT;
+			goto out;
+		}
+		if (out->n == limit) {
+			out->more = true;
+			break;
+		}
+		if ((rc = store_item_load(st, txn, ns,
+		    store_get64((const uint8_t *)k.mv_data + BUURT_KEY_LEN),
+		    &v, &it)) != 0 ||
+		    (rc = store_page_add(out, &cap, &bytes, limit, max_bytes,
+		    &it, &stop)) != 0) {
+			goto out;
+		}
+		if (stop) {
+			out->more = true;
+			break;
+		}
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND) {
+		rc = store_err(rc);
+		goto out;
+	}
+	rc = 0;
+out:
+	store_item_fini(&it);
+	if (cur != NULL) {
+		mdb_cursor_close(cur);
+	}
+	if (txn != NULL) {
+		mdb_txn_abort(txn);
+	}
+	if (rc != 0) {
+		store_page_fini(out);
+	}
+	return rc;
+}
+
+int
+store_stat(struct store *st, uint64_t *map_size, uint64_t *map_used)
+{
+	MDB_envinfo info;
+	MDB_stat ms;
+	int rc;
+
+	if (st == NULL) {
+		return BUURT_EINVAL;
+	}
+	if ((rc = mdb_env_info(st->env, &info)) != 0 ||
+	    (rc = mdb_env_stat(st->env, &ms)) != 0) {
+		return BUURT_EIO;
+	}
+	if (map_size != NULL) {
+		*map_size = info.me_mapsize;
+	}
+	if (map_used != NULL) {
+		*map_used = ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize;
+	}
+	return 0;
+}
+
+/* Test-only: see store.h. */
+int
+store_test_set_format(struct store *st, uint32_t format)
+{
+	MDB_txn *txn = NULL;
+	MDB_val k, v;
+	uint8_t fmt[4];
+	int rc;
+
+	if (st == NULL) {
+		return BUURT_EINVAL;
+	}
+	if ((rc = store_begin(st, 0, &txn)) != 0) {
+		goto out;
+	}
+	store_be32(fmt, format);
+	k.mv_size = sizeof(STORE_FORMAT_KEY) - 1;
+	k.mv_data = STORE_FORMAT_KEY;
+	v.mv_size = sizeof(fmt);
+	v.mv_data = fmt;
+	if ((rc = store_err(mdb_put(txn, st->meta, &k, &v, 0))) != 0) {
+		goto out;
+	}
+	rc = mdb_txn_commit(txn);
+	txn = NULL;
+	rc = store_err(rc);
+out:
+	if (txn != NULL) {
+		mdb_txn_abort(txn);
+	}
+	return rc;
+}
+
+/* Test-only: see store.h. */
+int
+store_test_set_frozen(struct store *st, const uint8_t ns[BUURT_KEY_LEN],
+    uint64_t seq)
+{
+	MDB_txn *txn = NULL;
+	struct store_head h;
+	uint8_t hv[STORE_HEAD_LEN];
+	MDB_val k, v;
+	int rc;
+
+	if (st == NULL || ns == NULL) {
+		return BUURT_EINVAL;
+	}
+	if ((rc = store_begin(st, 0, &txn)) != 0 ||
+	    (rc = store_head_read(st, txn, ns, &h)) != 0) {
+		goto out;
+	}
+	h.frozen = seq;
+	store_head_pack(hv, &h);
+	k.mv_size = BUURT_KEY_LEN;
+	k.mv_data = (void *)ns;
+	v.mv_size = sizeof(hv);
+	v.mv_data = hv;
+	if ((rc = store_err(mdb_put(txn, st->head, &k, &v, 0))) != 0) {
+		goto out;
+	}
+	rc = mdb_txn_commit(txn);
+	txn = NULL;
+	rc = store_err(rc);
+out:
+	if (txn != NULL) {
+		mdb_txn_abort(txn);
+	}
+	return rc;
+}
+
+void
+store_item_fini(struct store_item *it)
+{
+	if (it == NULL) {
+		return;
+	}
+	free(it->update);
+	free(it->body);
+	memset(it, 0, sizeof(*it));
+}
+
+void
+store_page_fini(struct store_page *pg)
+{
+	size_t i;
+
+	if (pg == NULL) {
+		return;
+	}
+	for (i = 0; i < pg->n; i++) {
+		store_item_fini(&pg->items[i]);
+	}
+	free(pg->items);
+	memset(pg, 0, sizeof(*pg));
+}

@@ -96,9 +96,13 @@ void store_close(struct store *st);
  * and makes it the record's current version; an erase deletes the bodies
  * of every version of its record.  All or nothing: on any error nothing
  * of the batch is stored.
+ * The caller must pass in u[i].env the decoding of u[i].update (the
+ * store checks only its sanity, it does not decode again).
  * Returns 0, BUURT_ESEQ, BUURT_EPREV, BUURT_ETIME, BUURT_EEQUIVOCATION,
- * BUURT_EFROZEN, BUURT_EHASH (body does not match), BUURT_EINVAL,
- * BUURT_ENOSPC, BUURT_EIO, BUURT_ENOMEM.
+ * BUURT_EFROZEN (any update of a frozen namespace, duplicates too),
+ * BUURT_EHASH (body does not match), BUURT_EINVAL, BUURT_ENOSPC (map at
+ * map_max), BUURT_EIO (including a full disk), BUURT_ETOOBIG (a batch too
+ * big for one transaction: split it), BUURT_ENOMEM.
  */
 int store_append(struct store *st, const struct store_update *u, size_t n,
     size_t *dups);
@@ -154,5 +158,17 @@ int store_stat(struct store *st, uint64_t *map_size, uint64_t *map_used);
 /* store_item_fini, store_page_fini: free heap parts; NULL is fine. */
 void store_item_fini(struct store_item *it);
 void store_page_fini(struct store_page *pg);
+
+/*
+ * Test-only hooks, for tests/node/test_store.c; the node never calls
+ * them.  store_test_set_format overwrites the stored format version (the
+ * next store_open checks it); store_test_set_frozen sets the frozen seq
+ * of ns's head (creating an empty head if ns is not held), standing in
+ * for evidence handling that is not written yet.
+ * Returns 0, BUURT_EINVAL, BUURT_EIO, BUURT_ENOSPC.
+ */
+int store_test_set_format(struct store *st, uint32_t format);
+int store_test_set_frozen(struct store *st, const uint8_t ns[BUURT_KEY_LEN],
+    uint64_t seq);
 
 #endif /* BUURT_NODE_STORE_H */

@@ -110,7 +110,8 @@ buurt_request_encode(uint8_t **outp, size_t *outlen,
 	case BUURT_API_PUT:
 		k = body = true;
 		id = rq->id[0] != '\0';
-		if (rq->body == NULL) {
+		if (rq->body == NULL || buurt_mp_check(rq->body,
+		    rq->body_len, NULL, BUURT_MP_TOP_MAP) != 0) {
 			return BUURT_EINVAL;
 		}
 		break;
@@ -543,7 +544,8 @@ buurt_reply_page(uint8_t **outp, size_t *outlen, uint64_t rid,
 		*outp = NULL;
 	}
 	if (outp == NULL || outlen == NULL || (items == NULL && n > 0) ||
-	    n > UINT32_MAX) {
+	    n > UINT32_MAX || (!is_log && next_id != NULL &&
+	    !buurt_id_valid(next_id, strlen(next_id)))) {
 		return BUURT_EINVAL;
 	}
 	msgpack_sbuffer_init(&sb);

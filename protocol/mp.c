@@ -120,9 +120,9 @@ buurt_mp_check(const uint8_t *buf, size_t len,
 		if (lim->max_size != 0) {
 			max_size = lim->max_size;
 		}
-		if (lim->max_depth != 0 &&
-		    lim->max_depth <= BUURT_MP_DEPTH_LIMIT) {
-			max_depth = lim->max_depth;
+		if (lim->max_depth != 0) {
+			max_depth = lim->max_depth < BUURT_MP_DEPTH_LIMIT ?
+			    lim->max_depth : BUURT_MP_DEPTH_LIMIT;
 		}
 		if (lim->max_items != 0) {
 			max_items = lim->max_items;

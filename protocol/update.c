@@ -60,6 +60,11 @@ buurt_id_valid(const char *s, size_t len)
 	if (s == NULL || len == 0 || len > BUURT_ID_MAX) {
 		return false;
 	}
+	/* "." and ".." would vanish from a URL path (RFC 3986, 5.2.4). */
+	if ((len == 1 && s[0] == '.') ||
+	    (len == 2 && s[0] == '.' && s[1] == '.')) {
+		return false;
+	}
 	for (i = 0; i < len; i++) {
 		char c = s[i];
 

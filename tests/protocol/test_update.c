@@ -1191,11 +1191,11 @@ test_kind_id_valid(void **state)
 		"a~b", "a/b", "caf\xc3\xa9", LONG_KIND "x", "a\n",
 	};
 	static const char *const good_ids[] = {
-		"a", "Z", "0", ".", "_", "~", "-", "A.b_c~d-9", LONG_ID,
+		"a", "Z", "0", "...", ".a", "_", "~", "-", "A.b_c~d-9", LONG_ID,
 	};
 	static const char *const bad_ids[] = {
 		"", "a b", "a/b", "a:b", "a+b", "a@b", "a\x01", "\xc3\xa9",
-		LONG_ID "x", "a\n", "a%20",
+		LONG_ID "x", "a\n", "a%20", ".", "..",
 	};
 	size_t i;
 

@@ -56,7 +56,7 @@ struct buurt_request {
 
 /*
  * buurt_request_encode: encode rq as a request frame.  For put, rq->body
- * may be any msgpack map the node will canonicalize.  On success *outp
+ * must be one msgpack map (any key order; the node canonicalizes it).  On success *outp
  * (malloc'd, caller frees) holds *outlen bytes; on failure it is NULL.
  * Returns 0, BUURT_EINVAL, BUURT_ETOOBIG, BUURT_ENOMEM.
  */
@@ -69,8 +69,10 @@ BUURT_API int buurt_request_encode(uint8_t **outp, size_t *outlen,
  * rq->rid holds the request id if it could be read, and nothing needs
  * freeing.  On success release rq with buurt_request_fini().
  * Returns 0, a buurt_mp_check() code, BUURT_EVERSION, BUURT_EPROTO
- * (unknown op, missing or mistyped argument), BUURT_EDUPKEY,
- * BUURT_EFORMAT (bad kind, id or body), BUURT_ENOMEM.
+ * (not a request, unknown op, unknown or missing argument),
+ * BUURT_EDUPKEY, BUURT_EFORMAT (a mistyped argument, bad kind, id, ns or
+ * body; err->field names it), a buurt_body_canonicalize() code for the
+ * body, BUURT_ENOMEM.
  */
 BUURT_API int buurt_request_decode(struct buurt_request *rq,
     const uint8_t *buf, size_t len, struct buurt_err *err) BUURT_MUST_CHECK;

@@ -16,7 +16,7 @@
  *   3 prev      bin32   hash of update seq-1; 32 zero bytes for seq 1
  *   4 time      uint    ms since 1970-01-01 UTC, non-decreasing
  *   5 kind      str     1..32 bytes of [a-z0-9-], starting with a letter
- *   6 id        str     1..64 bytes of [A-Za-z0-9._~-]
+ *   6 id        str     1..64 bytes of [A-Za-z0-9._~-], not "." or ".."
  *   7 op        uint    BUURT_OP_PUT or BUURT_OP_ERASE
  *   8 body_hash bin32   BLAKE2b-256 of the body; zero bytes for erase
  *   9 body_len  uint    bytes of the body, 1..BUURT_BODY_MAX; 0 for erase
