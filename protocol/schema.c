@@ -805,8 +805,10 @@ check_value(const struct field *f, enum ftype t, const char *subj,
 static bool
 str_equal(const msgpack_object *a, const msgpack_object *b)
 {
+	/* An empty str has a NULL pointer: compare no bytes then. */
 	return a->via.str.size == b->via.str.size &&
-	    memcmp(a->via.str.ptr, b->via.str.ptr, a->via.str.size) == 0;
+	    (a->via.str.size == 0 ||
+	    memcmp(a->via.str.ptr, b->via.str.ptr, a->via.str.size) == 0);
 }
 
 static int
@@ -856,7 +858,10 @@ key_copy(char *buf, size_t cap, const char *p, size_t n)
 			n--;
 		}
 	}
-	memcpy(buf, p, n);
+	/* msgpack-c gives a NULL pointer for an empty str. */
+	if (n > 0) {
+		memcpy(buf, p, n);
+	}
 	buf[n] = '\0';
 }
 
