@@ -31,7 +31,7 @@
 #include "store.h"
 
 #define STORE_FORMAT		1	/* meta "format"; bump on change */
-#define STORE_MAXDBS		8	/* named databases, with room */
+#define STORE_MAXDBS		16	/* named databases, with room */
 #define STORE_MAXREADERS	126	/* LMDB's default reader table */
 #define STORE_MAP_DEFAULT	(16ULL << 20)
 #define STORE_MAP_MAX_DEFAULT	(1ULL << 40)
@@ -51,6 +51,8 @@ struct store {
 	MDB_dbi rec;		/* record key -> seq || state */
 	MDB_dbi ver;		/* record key -> seq (DUPSORT) */
 	MDB_dbi meta;		/* name -> value (format version) */
+	MDB_dbi evidence;	/* ns || seq -> the other update */
+	MDB_dbi peer;		/* node id -> endpoint */
 	uint64_t map_max;	/* the map never grows past this */
 };
 
@@ -326,7 +328,11 @@ store_format(struct store *st)
 	    (rc = store_err(mdb_dbi_open(txn, "rec", MDB_CREATE,
 	    &st->rec))) != 0 ||
 	    (rc = store_err(mdb_dbi_open(txn, "ver",
-	    MDB_CREATE | MDB_DUPSORT, &st->ver))) != 0) {
+	    MDB_CREATE | MDB_DUPSORT, &st->ver))) != 0 ||
+	    (rc = store_err(mdb_dbi_open(txn, "evidence", MDB_CREATE,
+	    &st->evidence))) != 0 ||
+	    (rc = store_err(mdb_dbi_open(txn, "peer", MDB_CREATE,
+	    &st->peer))) != 0) {
 		goto out;
 	}
 	rc = mdb_txn_commit(txn);
@@ -896,6 +902,73 @@ store_item_seq(struct store *st, MDB_txn *txn, const uint8_t *ns,
 	return store_item_load(st, txn, ns, seq, &v, it);
 }
 
+/*
+ * store_erase_proof: it is a put whose body is gone (or an erase, which
+ * needs nothing): attach the erase that removed the body, the first
+ * erase of the same record after it.  A put with neither body nor a
+ * later erase is corrupt.
+ */
+static int
+store_erase_proof(struct store *st, MDB_txn *txn, const uint8_t *ns,
+    struct store_item *it)
+{
+	struct buurt_envelope env, e2;
+	MDB_cursor *cur = NULL;
+	struct store_item er;
+	uint8_t rkb[STORE_REC_KEY_MAX], sb[8];
+	MDB_val rk, v;
+	int rc;
+
+	memset(&er, 0, sizeof(er));
+	if (buurt_update_decode(&env, NULL, it->update,
+	    it->update_len) != 0) {
+		return BUURT_ECORRUPT;
+	}
+	if (env.op != BUURT_OP_PUT) {
+		return 0;
+	}
+	rk.mv_size = store_reckey(rkb, ns, env.kind, strlen(env.kind),
+	    env.id, strlen(env.id));
+	rk.mv_data = rkb;
+	store_be64(sb, env.seq + 1);
+	v.mv_size = sizeof(sb);
+	v.mv_data = sb;
+	if ((rc = store_err(mdb_cursor_open(txn, st->ver, &cur))) != 0) {
+		goto out;
+	}
+	for (rc = mdb_cursor_get(cur, &rk, &v, MDB_GET_BOTH_RANGE); rc == 0;
+	    rc = mdb_cursor_get(cur, &rk, &v, MDB_NEXT_DUP)) {
+		if (v.mv_size != 8) {
+			rc = BUURT_ECORRUPT;
+			goto out;
+		}
+		if ((rc = store_item_seq(st, txn, ns, store_get64(v.mv_data),
+		    &er)) != 0) {
+			goto out;
+		}
+		if (buurt_update_decode(&e2, NULL, er.update,
+		    er.update_len) != 0) {
+			rc = BUURT_ECORRUPT;
+			goto out;
+		}
+		if (e2.op == BUURT_OP_ERASE) {
+			it->erase = er.update;
+			it->erase_len = er.update_len;
+			er.update = NULL;
+			rc = 0;
+			goto out;
+		}
+		store_item_fini(&er);
+	}
+	rc = rc == MDB_NOTFOUND ? BUURT_ECORRUPT : store_err(rc);
+out:
+	store_item_fini(&er);
+	if (cur != NULL) {
+		mdb_cursor_close(cur);
+	}
+	return rc;
+}
+
 int
 store_get(struct store *st, const uint8_t ns[BUURT_KEY_LEN],
     const char *kind, const char *id, struct store_item *out)
@@ -1105,6 +1178,8 @@ store_log(struct store *st, const uint8_t ns[BUURT_KEY_LEN],
 		if ((rc = store_item_load(st, txn, ns,
 		    store_get64((const uint8_t *)k.mv_data + BUURT_KEY_LEN),
 		    &v, &it)) != 0 ||
+		    (it.body == NULL &&
+		    (rc = store_erase_proof(st, txn, ns, &it)) != 0) ||
 		    (rc = store_page_add(out, &cap, &bytes, limit, max_bytes,
 		    &it, &stop)) != 0) {
 			goto out;
@@ -1234,6 +1309,7 @@ store_item_fini(struct store_item *it)
 	}
 	free(it->update);
 	free(it->body);
+	free(it->erase);
 	memset(it, 0, sizeof(*it));
 }
 
@@ -1250,4 +1326,181 @@ store_page_fini(struct store_page *pg)
 	}
 	free(pg->items);
 	memset(pg, 0, sizeof(*pg));
+}
+
+int
+store_freeze(struct store *st, const struct buurt_envelope *env,
+    const uint8_t *update, size_t len)
+{
+	MDB_txn *txn = NULL;
+	struct store_head h;
+	uint8_t hv[STORE_HEAD_LEN], kb[STORE_SEQ_KEY_LEN];
+	MDB_val k, v;
+	int rc;
+
+	if (st == NULL || env == NULL || update == NULL || len == 0 ||
+	    len > BUURT_UPDATE_MAX || env->seq == 0) {
+		return BUURT_EINVAL;
+	}
+	for (;;) {
+		if ((rc = store_begin(st, 0, &txn)) != 0 ||
+		    (rc = store_head_read(st, txn, env->ns, &h)) != 0) {
+			goto out;
+		}
+		store_seqkey(kb, env->ns, env->seq);
+		k.mv_size = sizeof(kb);
+		k.mv_data = kb;
+		v.mv_size = len;
+		v.mv_data = (void *)update;
+		rc = mdb_put(txn, st->evidence, &k, &v, MDB_NOOVERWRITE);
+		if (rc != 0 && rc != MDB_KEYEXIST) {
+			rc = store_err(rc);
+			goto retry;
+		}
+		if (h.frozen == 0 || env->seq < h.frozen) {
+			h.frozen = env->seq;
+		}
+		store_head_pack(hv, &h);
+		k.mv_size = BUURT_KEY_LEN;
+		k.mv_data = (void *)env->ns;
+		v.mv_size = sizeof(hv);
+		v.mv_data = hv;
+		if ((rc = store_err(mdb_put(txn, st->head, &k, &v, 0))) != 0) {
+			goto retry;
+		}
+		rc = store_err(mdb_txn_commit(txn));
+		txn = NULL;
+retry:
+		if (txn != NULL) {
+			mdb_txn_abort(txn);
+			txn = NULL;
+		}
+		if (rc != BUURT_ENOSPC || (rc = store_grow(st)) != 0) {
+			break;
+		}
+	}
+out:
+	if (txn != NULL) {
+		mdb_txn_abort(txn);
+	}
+	return rc;
+}
+
+/* Write (value non-NULL) or delete (NULL) one peer, growing if full. */
+static int
+store_peer_write(struct store *st, const uint8_t id[BUURT_KEY_LEN],
+    const char *endpoint)
+{
+	MDB_txn *txn = NULL;
+	MDB_val k, v;
+	int rc;
+
+	for (;;) {
+		if ((rc = store_begin(st, 0, &txn)) != 0) {
+			return rc;
+		}
+		k.mv_size = BUURT_KEY_LEN;
+		k.mv_data = (void *)id;
+		if (endpoint != NULL) {
+			v.mv_size = strlen(endpoint);
+			v.mv_data = (void *)endpoint;
+			rc = store_err(mdb_put(txn, st->peer, &k, &v, 0));
+		} else {
+			rc = store_err(mdb_del(txn, st->peer, &k, NULL));
+		}
+		if (rc == 0) {
+			rc = store_err(mdb_txn_commit(txn));
+		} else {
+			mdb_txn_abort(txn);
+		}
+		txn = NULL;
+		if (rc != BUURT_ENOSPC || (rc = store_grow(st)) != 0) {
+			return rc;
+		}
+	}
+}
+
+int
+store_peer_put(struct store *st, const uint8_t id[BUURT_KEY_LEN],
+    const char *endpoint)
+{
+	size_t n;
+
+	if (st == NULL || id == NULL || endpoint == NULL) {
+		return BUURT_EINVAL;
+	}
+	n = strlen(endpoint);
+	if (n == 0 || n >= STORE_ENDPOINT_MAX) {
+		return BUURT_EINVAL;
+	}
+	return store_peer_write(st, id, endpoint);
+}
+
+int
+store_peer_del(struct store *st, const uint8_t id[BUURT_KEY_LEN])
+{
+	if (st == NULL || id == NULL) {
+		return BUURT_EINVAL;
+	}
+	return store_peer_write(st, id, NULL);
+}
+
+int
+store_peers(struct store *st, struct store_peer **outp, size_t *n)
+{
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	struct store_peer *ps = NULL, *tmp;
+	size_t cap = 0, cnt = 0;
+	MDB_val k, v;
+	int rc;
+
+	if (outp != NULL) {
+		*outp = NULL;
+	}
+	if (n != NULL) {
+		*n = 0;
+	}
+	if (st == NULL || outp == NULL || n == NULL) {
+		return BUURT_EINVAL;
+	}
+	if ((rc = store_begin(st, MDB_RDONLY, &txn)) != 0 ||
+	    (rc = store_err(mdb_cursor_open(txn, st->peer, &cur))) != 0) {
+		goto out;
+	}
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != BUURT_KEY_LEN || v.mv_size == 0 ||
+		    v.mv_size >= STORE_ENDPOINT_MAX) {
+			rc = BUURT_ECORRUPT;
+			goto out;
+		}
+		if (cnt == cap) {
+			cap = cap == 0 ? 8 : 2 * cap;
+			if ((tmp = realloc(ps, cap * sizeof(*ps))) == NULL) {
+				rc = BUURT_ENOMEM;
+				goto out;
+			}
+			ps = tmp;
+		}
+		memcpy(ps[cnt].id, k.mv_data, BUURT_KEY_LEN);
+		memcpy(ps[cnt].endpoint, v.mv_data, v.mv_size);
+		ps[cnt].endpoint[v.mv_size] = '\0';
+		cnt++;
+	}
+	rc = rc == MDB_NOTFOUND ? 0 : store_err(rc);
+out:
+	if (cur != NULL) {
+		mdb_cursor_close(cur);
+	}
+	if (txn != NULL) {
+		mdb_txn_abort(txn);
+	}
+	if (rc == 0) {
+		*outp = ps;
+		*n = cnt;
+	} else {
+		free(ps);
+	}
+	return rc;
 }

@@ -12,6 +12,9 @@
  *   ver    ns(32) || klen(1) || kind || id   -> seq(8)   (DUPSORT: every
  *                                               version of the record)
  *   meta   str                               -> bytes (format version)
+ *   evidence ns(32) || seq(8)                -> an update that conflicts
+ *                                               with the one in log
+ *   peer   node id(32)                       -> sync endpoint (str)
  *
  * Durability: the environment never uses MDB_NOSYNC or MDB_NOMETASYNC, so
  * a store_append() that returned 0 is on disk.  A full map grows (abort,
@@ -66,6 +69,19 @@ struct store_item {
 	size_t update_len;
 	uint8_t *body;			/* body (malloc'd), NULL if none */
 	size_t body_len;
+	uint8_t *erase;			/* store_log: for a put whose body
+					 * was erased, the erase update that
+					 * did it (malloc'd); else NULL */
+	size_t erase_len;
+};
+
+/* The longest peer endpoint, with its NUL. */
+#define STORE_ENDPOINT_MAX	256
+
+/* A followed peer. */
+struct store_peer {
+	uint8_t id[BUURT_KEY_LEN];		/* its node id */
+	char endpoint[STORE_ENDPOINT_MAX];	/* its sync endpoint */
 };
 
 /* A page of items. */
@@ -144,10 +160,40 @@ int store_list(struct store *st, const uint8_t ns[BUURT_KEY_LEN],
 
 /*
  * store_log: updates of ns from seq `from` on, in seq order, with their
- * bodies where still held; limits as store_list.  Returns as store_list.
+ * bodies where still held, and for a put whose body was erased the erase
+ * update that removed it (item.erase: the proof a server sends instead of
+ * the body); limits as store_list.  Returns as store_list, and
+ * BUURT_ECORRUPT for a bodiless put with no later erase.
  */
 int store_log(struct store *st, const uint8_t ns[BUURT_KEY_LEN],
     uint64_t from, size_t limit, size_t max_bytes, struct store_page *out);
+
+/*
+ * store_freeze: keep update (whose decoding is env) as evidence of
+ * equivocation against the update of the same seq already held, and
+ * freeze env->ns at that seq: every later store_append to it gives
+ * BUURT_EFROZEN.  Durable.  Returns 0, BUURT_EINVAL, BUURT_ENOSPC,
+ * BUURT_EIO.
+ */
+int store_freeze(struct store *st, const struct buurt_envelope *env,
+    const uint8_t *update, size_t len);
+
+/*
+ * store_peer_put, store_peer_del: remember (or forget) a followed peer
+ * and its sync endpoint (1 .. STORE_ENDPOINT_MAX - 1 bytes), durably.
+ * Returns 0, BUURT_EINVAL, BUURT_ENOTFOUND (del of an unknown peer),
+ * BUURT_ENOSPC, BUURT_EIO.
+ */
+int store_peer_put(struct store *st, const uint8_t id[BUURT_KEY_LEN],
+    const char *endpoint);
+int store_peer_del(struct store *st, const uint8_t id[BUURT_KEY_LEN]);
+
+/*
+ * store_peers: every followed peer, in id order, into a malloc'd array
+ * *outp (caller frees; NULL when none) of *n entries.
+ * Returns 0, BUURT_EINVAL, BUURT_ECORRUPT, BUURT_EIO, BUURT_ENOMEM.
+ */
+int store_peers(struct store *st, struct store_peer **outp, size_t *n);
 
 /*
  * store_stat: the current map size and the bytes of pages in use.

@@ -813,6 +813,120 @@ test_frozen(void **state)
 }
 
 static void
+test_freeze_evidence(void **state)
+{
+	struct fx *f = *state;
+	struct tu *t[3], *alt, *next;
+	struct chain fork;
+	struct store_head h;
+
+	store3(f, t);
+	fork = f->a;
+	chain_reset(&fork, t[0]);
+	alt = mk(&fork, BUURT_OP_PUT, "request", "q2", 20, 'X');
+	assert_int_equal(append1(f->st, alt, NULL), BUURT_EEQUIVOCATION);
+	assert_int_equal(store_freeze(f->st, &alt->env, alt->upd, alt->ulen),
+	    0);
+	/* Kept across a reopen, and nothing more goes in. */
+	store_close(f->st);
+	assert_int_equal(store_open(&f->st, &(struct store_config){
+	    f->path, 0, 0 }), 0);
+	assert_int_equal(store_head(f->st, f->a.pk, &h), 0);
+	assert_int_equal(h.frozen, 2);
+	assert_int_equal(h.head.seq, 3);
+	next = mk(&f->a, BUURT_OP_PUT, "request", "q4", 20, '4');
+	assert_int_equal(append1(f->st, next, NULL), BUURT_EFROZEN);
+	/* The other namespace is not touched. */
+	free(next);
+	next = mk(&f->b, BUURT_OP_PUT, "request", "b1", 20, 'b');
+	assert_int_equal(append1(f->st, next, NULL), 0);
+	assert_int_equal(store_freeze(f->st, NULL, alt->upd, alt->ulen),
+	    BUURT_EINVAL);
+	freev(t, 3);
+	free(alt);
+	free(next);
+}
+
+static void
+test_peers(void **state)
+{
+	struct fx *f = *state;
+	struct store_peer *ps = NULL;
+	size_t n = 99;
+	char longep[STORE_ENDPOINT_MAX + 1];
+
+	assert_int_equal(store_peers(f->st, &ps, &n), 0);
+	assert_null(ps);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_peer_put(f->st, f->b.pk, "tcp://127.0.0.1:2"),
+	    0);
+	assert_int_equal(store_peer_put(f->st, f->a.pk, "tcp://127.0.0.1:1"),
+	    0);
+	/* Replacing an endpoint keeps one entry. */
+	assert_int_equal(store_peer_put(f->st, f->b.pk, "tcp://127.0.0.1:3"),
+	    0);
+	store_close(f->st);
+	assert_int_equal(store_open(&f->st, &(struct store_config){
+	    f->path, 0, 0 }), 0);
+	assert_int_equal(store_peers(f->st, &ps, &n), 0);
+	assert_int_equal(n, 2);
+	/* In id order. */
+	assert_true(memcmp(ps[0].id, ps[1].id, BUURT_KEY_LEN) < 0);
+	if (memcmp(ps[0].id, f->a.pk, BUURT_KEY_LEN) == 0) {
+		assert_string_equal(ps[0].endpoint, "tcp://127.0.0.1:1");
+		assert_string_equal(ps[1].endpoint, "tcp://127.0.0.1:3");
+	} else {
+		assert_string_equal(ps[0].endpoint, "tcp://127.0.0.1:3");
+		assert_string_equal(ps[1].endpoint, "tcp://127.0.0.1:1");
+	}
+	free(ps);
+	assert_int_equal(store_peer_del(f->st, f->a.pk), 0);
+	assert_int_equal(store_peer_del(f->st, f->a.pk), BUURT_ENOTFOUND);
+	assert_int_equal(store_peers(f->st, &ps, &n), 0);
+	assert_int_equal(n, 1);
+	assert_memory_equal(ps[0].id, f->b.pk, BUURT_KEY_LEN);
+	free(ps);
+	memset(longep, 'x', sizeof(longep) - 1);
+	longep[sizeof(longep) - 1] = '\0';
+	assert_int_equal(store_peer_put(f->st, f->a.pk, longep),
+	    BUURT_EINVAL);
+	assert_int_equal(store_peer_put(f->st, f->a.pk, ""), BUURT_EINVAL);
+}
+
+static void
+test_erase_proof(void **state)
+{
+	struct fx *f = *state;
+	struct tu *t[5];
+	struct store_page pg;
+	size_t i;
+
+	/* put s1, put s1 again, erase s1, put s1 anew, erase s1 again. */
+	t[0] = mk(&f->a, BUURT_OP_PUT, "story", "s1", 30, 'a');
+	t[1] = mk(&f->a, BUURT_OP_PUT, "story", "s1", 30, 'b');
+	t[2] = mk(&f->a, BUURT_OP_ERASE, "story", "s1", 0, 0);
+	t[3] = mk(&f->a, BUURT_OP_PUT, "story", "s1", 30, 'c');
+	t[4] = mk(&f->a, BUURT_OP_PUT, "story", "s2", 30, 'd');
+	assert_int_equal(appendv(f->st, t, 5, NULL), 0);
+	assert_int_equal(store_log(f->st, f->a.pk, 1, 10, SIZE_MAX, &pg), 0);
+	assert_int_equal(pg.n, 5);
+	/* The two erased puts carry the erase of seq 3 as their proof. */
+	for (i = 0; i < 2; i++) {
+		assert_null(pg.items[i].body);
+		assert_non_null(pg.items[i].erase);
+		assert_int_equal(pg.items[i].erase_len, t[2]->ulen);
+		assert_memory_equal(pg.items[i].erase, t[2]->upd, t[2]->ulen);
+	}
+	/* The erase itself, and live puts, need none. */
+	for (i = 2; i < 5; i++) {
+		assert_null(pg.items[i].erase);
+	}
+	assert_non_null(pg.items[3].body);
+	store_page_fini(&pg);
+	freev(t, 5);
+}
+
+static void
 test_batch_all_or_nothing(void **state)
 {
 	struct fx *f = *state;
@@ -1336,6 +1450,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_map_max, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_map_resized, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_freeze_evidence, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_peers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_erase_proof, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_einval, setup,
 		    teardown),
