@@ -1,0 +1,2 @@
+/* repl.c: being written; see repl.h. */
+#include "repl.h"
