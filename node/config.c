@@ -18,6 +18,7 @@
 #include <ini.h>
 
 #include <buurt/error.h>
+#include <buurt/key.h>
 #include <buurt/limits.h>
 #include <buurt/mp.h>
 
@@ -33,6 +34,12 @@
 #define K_MAP_SIZE	0x04
 #define K_MAP_MAX	0x08
 #define K_LEVEL		0x10
+#define K_SYNC		0x20
+#define K_PUB		0x40
+#define K_ADVERTISE	0x80
+#define K_HEARTBEAT	0x100
+#define K_ACCESS	0x200
+#define K_ALLOW		0x400
 
 static const struct {
 	const char *section;
@@ -44,6 +51,12 @@ static const struct {
 	{ "store", "map_size", K_MAP_SIZE },
 	{ "store", "map_max", K_MAP_MAX },
 	{ "log", "level", K_LEVEL },
+	{ "federation", "sync", K_SYNC },
+	{ "federation", "pub", K_PUB },
+	{ "federation", "advertise", K_ADVERTISE },
+	{ "federation", "heartbeat", K_HEARTBEAT },
+	{ "federation", "access", K_ACCESS },
+	{ "federation", "allow", K_ALLOW },
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -148,6 +161,67 @@ set_name(struct parse *p, const char *v, size_t len)
 	return 1;
 }
 
+/* A tcp://HOST:PORT endpoint into out (CONFIG_ENDPOINT_MAX bytes). */
+static int
+set_tcp(struct parse *p, const char *field, char *out, const char *v,
+    size_t len)
+{
+	const char *colon;
+	size_t i;
+
+	if (len >= CONFIG_ENDPOINT_MAX || len <= 6 ||
+	    strncmp(v, "tcp://", 6) != 0) {
+		return parse_fail(p, p->line, field, "%s must be"
+		    " tcp://HOST:PORT, e.g. tcp://127.0.0.1:7101", field);
+	}
+	memcpy(out, v, len);
+	out[len] = '\0';
+	colon = strrchr(out, ':');
+	if (colon == NULL || colon < out + 6 || colon[1] == '\0') {
+		return parse_fail(p, p->line, field, "%s has no :PORT",
+		    field);
+	}
+	for (i = 1; colon[i] != '\0'; i++) {
+		if ((colon[i] < '0' || colon[i] > '9') && colon[i] != '*') {
+			return parse_fail(p, p->line, field,
+			    "%s has a bad port", field);
+		}
+	}
+	return 1;
+}
+
+/* A list of node ids in hex, separated by blanks or commas. */
+static int
+set_allow(struct parse *p, const char *v, size_t len)
+{
+	size_t i = 0, j;
+
+	while (i < len) {
+		if (v[i] == ' ' || v[i] == '\t' || v[i] == ',') {
+			i++;
+			continue;
+		}
+		for (j = i; j < len && v[j] != ' ' && v[j] != '\t' &&
+		    v[j] != ','; j++) {
+			continue;
+		}
+		if (p->cfg->n_allow == CONFIG_ALLOW_MAX) {
+			return parse_fail(p, p->line, "federation.allow",
+			    "federation.allow holds more than %d ids",
+			    CONFIG_ALLOW_MAX);
+		}
+		if (buurt_hex_decode(p->cfg->allow[p->cfg->n_allow],
+		    BUURT_KEY_LEN, v + i, j - i) != 0) {
+			return parse_fail(p, p->line, "federation.allow",
+			    "federation.allow: %.*s is not a node id (64 hex"
+			    " digits)", (int)(j - i < 70 ? j - i : 70), v + i);
+		}
+		p->cfg->n_allow++;
+		i = j;
+	}
+	return 1;
+}
+
 static int
 parse_handler(void *user, const char *section, const char *name,
     const char *value)
@@ -221,6 +295,43 @@ parse_handler(void *user, const char *section, const char *name,
 			p->cfg->map_max = size;
 		}
 		return 1;
+	case K_SYNC:
+		return set_tcp(p, field, p->cfg->sync, v, vlen);
+	case K_PUB:
+		return set_tcp(p, field, p->cfg->pub, v, vlen);
+	case K_ADVERTISE:
+		return set_tcp(p, field, p->cfg->pub_advertised, v, vlen);
+	case K_HEARTBEAT:
+		{
+			char tmp[16], *end;
+			unsigned long secs;
+
+			if (vlen == 0 || vlen >= sizeof(tmp)) {
+				return parse_fail(p, p->line, field, "%s must"
+				    " be 1 to 3600 seconds", field);
+			}
+			memcpy(tmp, v, vlen);
+			tmp[vlen] = '\0';
+			secs = strtoul(tmp, &end, 10);
+			if (*end != '\0' || secs < 1 || secs > 3600) {
+				return parse_fail(p, p->line, field, "%s must"
+				    " be 1 to 3600 seconds", field);
+			}
+			p->cfg->heartbeat_ms = (uint64_t)secs * 1000;
+		}
+		return 1;
+	case K_ACCESS:
+		if (vlen == 4 && memcmp(v, "open", 4) == 0) {
+			p->cfg->access = CONFIG_ACCESS_OPEN;
+		} else if (vlen == 10 && memcmp(v, "allow-list", 10) == 0) {
+			p->cfg->access = CONFIG_ACCESS_ALLOW_LIST;
+		} else {
+			return parse_fail(p, p->line, field,
+			    "%s must be open or allow-list", field);
+		}
+		return 1;
+	case K_ALLOW:
+		return set_allow(p, v, vlen);
 	case K_LEVEL:
 		{
 			char tmp[16];
@@ -409,6 +520,8 @@ config_load(struct config *cfg, const char *dir, struct buurt_err *err)
 	cfg->map_size = CONFIG_DEFAULT_MAP_SIZE;
 	cfg->map_max = CONFIG_DEFAULT_MAP_MAX;
 	cfg->log_level = LOG_LEVEL_INFO;
+	cfg->heartbeat_ms = CONFIG_DEFAULT_HEARTBEAT_MS;
+	cfg->access = CONFIG_ACCESS_OPEN;
 	n = snprintf(file, sizeof(file), "%s/%s", dir, CONFIG_FILE);
 	if (n < 0 || (size_t)n >= sizeof(file)) {
 		return buurt_err_set(err, BUURT_ECONFIG, NULL,
@@ -443,6 +556,21 @@ config_load(struct config *cfg, const char *dir, struct buurt_err *err)
 	if (!(p.seen & K_NAME)) {
 		rc = buurt_err_set(err, BUURT_ECONFIG, "node.name",
 		    "%s: [node] name is required", file);
+		goto out;
+	}
+	if ((cfg->sync[0] == '\0') != (cfg->pub[0] == '\0')) {
+		rc = buurt_err_set(err, BUURT_ECONFIG, cfg->sync[0] == '\0' ?
+		    "federation.sync" : "federation.pub", "%s: federation"
+		    " needs both sync and pub endpoints", file);
+		goto out;
+	}
+	if (cfg->pub_advertised[0] == '\0') {
+		(void)snprintf(cfg->pub_advertised,
+		    sizeof(cfg->pub_advertised), "%s", cfg->pub);
+	}
+	if (cfg->access == CONFIG_ACCESS_ALLOW_LIST && cfg->n_allow == 0) {
+		rc = buurt_err_set(err, BUURT_ECONFIG, "federation.allow",
+		    "%s: access = allow-list needs federation.allow", file);
 		goto out;
 	}
 	if (cfg->map_size < CONFIG_MIN_MAP_SIZE) {

@@ -11,6 +11,16 @@
  *   map_max = 8G              ; the map never grows beyond this
  *   [log]
  *   level = info              ; error, warning, notice, info, debug
+ *   [federation]
+ *   sync = tcp://127.0.0.1:7101  ; where the sync ROUTER binds; without
+ *                                ; it the node does not federate
+ *   pub = tcp://127.0.0.1:7102   ; where the pub PUB binds
+ *   advertise = tcp://h:7102     ; the pub endpoint told to followers
+ *                                ; (default: pub)
+ *   heartbeat = 3                ; seconds between heartbeats
+ *   access = open                ; open: any CURVE key may read;
+ *                                ; allow-list: only the keys of allow
+ *   allow = HEXID HEXID ...      ; node ids allowed to connect
  *
  * inih strips blanks around keys and values and allows comments on their
  * own line (';' or '#') or after a value (" ;"); a value wholly inside
@@ -39,6 +49,14 @@
 #define CONFIG_DEFAULT_MAP_SIZE	(UINT64_C(16) << 20)
 #define CONFIG_DEFAULT_MAP_MAX	(UINT64_C(8) << 30)
 #define CONFIG_MIN_MAP_SIZE	(UINT64_C(1) << 20)
+#define CONFIG_DEFAULT_HEARTBEAT_MS 3000
+#define CONFIG_ALLOW_MAX	64	/* node ids in [federation] allow */
+
+/* Who may connect to pub and sync. */
+enum config_access {
+	CONFIG_ACCESS_OPEN = 0,		/* any CURVE key: public data */
+	CONFIG_ACCESS_ALLOW_LIST,	/* only the keys in allow */
+};
 
 struct config {
 	char name[BUURT_NAME_MAX + 1];	/* [node] name, NUL-terminated */
@@ -50,6 +68,13 @@ struct config {
 	uint64_t map_size;		/* [store] map_size, bytes */
 	uint64_t map_max;		/* [store] map_max, bytes */
 	int log_level;			/* [log] level, enum log_level */
+	char sync[CONFIG_ENDPOINT_MAX];	/* [federation] sync, or "" */
+	char pub[CONFIG_ENDPOINT_MAX];	/* [federation] pub, or "" */
+	char pub_advertised[CONFIG_ENDPOINT_MAX]; /* advertise, or pub */
+	uint64_t heartbeat_ms;		/* [federation] heartbeat, ms */
+	int access;			/* enum config_access */
+	uint8_t allow[CONFIG_ALLOW_MAX][BUURT_KEY_LEN]; /* allowed ids */
+	unsigned n_allow;		/* entries of allow */
 };
 
 /*

@@ -23,6 +23,7 @@
 #include "config.h"
 #include "identity.h"
 #include "log.h"
+#include "syncsrv.h"
 
 struct store;
 struct server;
@@ -50,6 +51,7 @@ struct node {
 	struct store *store;	/* DIR/store (owned) */
 	struct server *server;	/* the api socket once listening (owned) */
 	struct node_stats stats; /* counters */
+	struct syncsrv_stats sync_stats; /* the sync service's counters */
 };
 
 /*

@@ -91,6 +91,68 @@ has(const char *haystack, const char *needle)
 }
 
 static void
+test_federation(void **state)
+{
+	struct fixture *f = *state;
+	struct config cfg;
+	struct buurt_err e;
+	const char *id1 =
+	    "2152f8d19b791d24453242e15f2eab6cb7cffa7b6a5ed30097960e069881db12";
+
+	/* Off by default. */
+	load(f, "[node]\nname = A\n", 0, &cfg);
+	assert_string_equal(cfg.sync, "");
+	assert_string_equal(cfg.pub, "");
+	assert_int_equal(cfg.access, CONFIG_ACCESS_OPEN);
+	assert_true(cfg.heartbeat_ms == CONFIG_DEFAULT_HEARTBEAT_MS);
+
+	load(f, "[node]\nname = A\n[federation]\n"
+	    "sync = tcp://127.0.0.1:7101\npub = tcp://127.0.0.1:7102\n"
+	    "heartbeat = 5\n", 0, &cfg);
+	assert_string_equal(cfg.sync, "tcp://127.0.0.1:7101");
+	assert_string_equal(cfg.pub, "tcp://127.0.0.1:7102");
+	assert_string_equal(cfg.pub_advertised, "tcp://127.0.0.1:7102");
+	assert_true(cfg.heartbeat_ms == 5000);
+
+	load(f, "[node]\nname = A\n[federation]\n"
+	    "sync = tcp://*:7101\npub = tcp://*:7102\n"
+	    "advertise = tcp://haren.example:7102\naccess = allow-list\n"
+	    "allow = 2152f8d19b791d24453242e15f2eab6cb7cffa7b6a5ed30097960e069881db12, "
+	    "2152f8d19b791d24453242e15f2eab6cb7cffa7b6a5ed30097960e069881db13\n",
+	    0, &cfg);
+	assert_string_equal(cfg.pub_advertised, "tcp://haren.example:7102");
+	assert_int_equal(cfg.access, CONFIG_ACCESS_ALLOW_LIST);
+	assert_int_equal(cfg.n_allow, 2);
+	assert_int_equal(cfg.allow[0][0], 0x21);
+	assert_int_equal(cfg.allow[1][31], 0x13);
+	(void)id1;
+
+	e = load(f, "[node]\nname = A\n[federation]\n"
+	    "sync = tcp://127.0.0.1:7101\n", BUURT_ECONFIG, NULL);
+	assert_string_equal(e.field, "federation.pub");
+	e = load(f, "[node]\nname = A\n[federation]\n"
+	    "sync = udp://127.0.0.1:7101\npub = tcp://127.0.0.1:7102\n",
+	    BUURT_ECONFIG, NULL);
+	assert_string_equal(e.field, "federation.sync");
+	e = load(f, "[node]\nname = A\n[federation]\n"
+	    "sync = tcp://127.0.0.1\npub = tcp://127.0.0.1:7102\n",
+	    BUURT_ECONFIG, NULL);
+	has(e.msg, "PORT");
+	e = load(f, "[node]\nname = A\n[federation]\nheartbeat = 0\n",
+	    BUURT_ECONFIG, NULL);
+	assert_string_equal(e.field, "federation.heartbeat");
+	e = load(f, "[node]\nname = A\n[federation]\naccess = closed\n",
+	    BUURT_ECONFIG, NULL);
+	assert_string_equal(e.field, "federation.access");
+	e = load(f, "[node]\nname = A\n[federation]\n"
+	    "access = allow-list\n", BUURT_ECONFIG, NULL);
+	assert_string_equal(e.field, "federation.allow");
+	e = load(f, "[node]\nname = A\n[federation]\nallow = 12zz\n",
+	    BUURT_ECONFIG, NULL);
+	assert_string_equal(e.field, "federation.allow");
+}
+
+static void
 test_defaults(void **state)
 {
 	struct fixture *f = *state;
@@ -179,11 +241,11 @@ test_unknown_section(void **state)
 	struct fixture *f = *state;
 	struct buurt_err err;
 
-	err = load(f, "[node]\nname = x\n\n[federation]\npeers = a\n",
+	err = load(f, "[node]\nname = x\n\n[gossip]\npeers = a\n",
 	    BUURT_ECONFIG, NULL);
-	assert_string_equal(err.field, "federation.peers");
+	assert_string_equal(err.field, "gossip.peers");
 	has(err.msg, ":5:");
-	has(err.msg, "[federation]");
+	has(err.msg, "[gossip]");
 }
 
 static void
@@ -420,6 +482,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_federation, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_defaults, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_every_key, setup,
