@@ -24,13 +24,14 @@
 #define REPLY_DEPTH	(BUURT_DEPTH_MAX + 4)
 
 static const char *const opnames[] = {
-	NULL, "put", "get", "list", "erase", "log", "status",
+	NULL, "put", "get", "list", "erase", "log", "status", "follow",
+	"unfollow",
 };
 
 const char *
 buurt_api_opname(int op)
 {
-	if (op < BUURT_API_PUT || op > BUURT_API_STATUS) {
+	if (op < BUURT_API_PUT || op > BUURT_API_UNFOLLOW) {
 		return NULL;
 	}
 	return opnames[op];
@@ -44,7 +45,7 @@ opcode(const msgpack_object *o)
 	if (o->type != MSGPACK_OBJECT_STR) {
 		return 0;
 	}
-	for (i = BUURT_API_PUT; i <= BUURT_API_STATUS; i++) {
+	for (i = BUURT_API_PUT; i <= BUURT_API_UNFOLLOW; i++) {
 		if (o->via.str.size == strlen(opnames[i]) &&
 		    memcmp(o->via.str.ptr, opnames[i], o->via.str.size) == 0) {
 			return i;
@@ -94,7 +95,7 @@ buurt_request_encode(uint8_t **outp, size_t *outlen,
 	uint32_t n = 0;
 	int rc = 0;
 	bool k = false, id = false, ns = false, after = false, from = false,
-	    limit = false, body = false;
+	    limit = false, body = false, node = false, ep = false;
 
 	if (outp != NULL) {
 		*outp = NULL;
@@ -133,6 +134,16 @@ buurt_request_encode(uint8_t **outp, size_t *outlen,
 		from = rq->from != 0;
 		limit = rq->limit != 0;
 		break;
+	case BUURT_API_FOLLOW:
+		node = ep = true;
+		if (strncmp(rq->endpoint, "tcp://", 6) != 0 ||
+		    strlen(rq->endpoint) < 7) {
+			return BUURT_EINVAL;
+		}
+		break;
+	case BUURT_API_UNFOLLOW:
+		node = true;
+		break;
 	default:
 		break;
 	}
@@ -141,7 +152,7 @@ buurt_request_encode(uint8_t **outp, size_t *outlen,
 	    (after && !buurt_id_valid(rq->after, strlen(rq->after)))) {
 		return BUURT_EINVAL;
 	}
-	n = (uint32_t)k + id + ns + after + from + limit + body;
+	n = (uint32_t)k + id + ns + after + from + limit + body + node + ep;
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
@@ -169,6 +180,10 @@ buurt_request_encode(uint8_t **outp, size_t *outlen,
 			goto out;
 		}
 	}
+	if (ep && ((rc = bmp_pack_cstr(&pk, "endpoint")) != 0 ||
+	    (rc = bmp_pack_cstr(&pk, rq->endpoint)) != 0)) {
+		goto out;
+	}
 	if (from && ((rc = bmp_pack_cstr(&pk, "from")) != 0 ||
 	    msgpack_pack_uint64(&pk, rq->from) != 0)) {
 		rc = rc != 0 ? rc : BUURT_ENOMEM;
@@ -187,6 +202,10 @@ buurt_request_encode(uint8_t **outp, size_t *outlen,
 		rc = rc != 0 ? rc : BUURT_ENOMEM;
 		goto out;
 	}
+	if (node && ((rc = bmp_pack_cstr(&pk, "node")) != 0 ||
+	    (rc = bmp_pack_bytes(&pk, rq->node, BUURT_KEY_LEN)) != 0)) {
+		goto out;
+	}
 	if (ns && ((rc = bmp_pack_cstr(&pk, "ns")) != 0 ||
 	    (rc = bmp_pack_bytes(&pk, rq->ns, BUURT_KEY_LEN)) != 0)) {
 		goto out;
@@ -203,6 +222,8 @@ out:
 #define A_FROM	0x10
 #define A_LIMIT	0x20
 #define A_BODY	0x40
+#define A_NODE	0x80
+#define A_EP	0x100
 
 static const unsigned allowed[] = {
 	0,
@@ -212,6 +233,8 @@ static const unsigned allowed[] = {
 	A_KIND | A_ID,				/* erase */
 	A_NS | A_FROM | A_LIMIT,		/* log */
 	0,					/* status */
+	A_NODE | A_EP,				/* follow */
+	A_NODE,					/* unfollow */
 };
 
 static const unsigned required[] = {
@@ -222,6 +245,8 @@ static const unsigned required[] = {
 	A_KIND | A_ID,				/* erase */
 	0,					/* log */
 	0,					/* status */
+	A_NODE | A_EP,				/* follow */
+	A_NODE,					/* unfollow */
 };
 
 static const struct {
@@ -230,7 +255,7 @@ static const struct {
 } argnames[] = {
 	{ "kind", A_KIND }, { "id", A_ID }, { "ns", A_NS },
 	{ "after", A_AFTER }, { "from", A_FROM }, { "limit", A_LIMIT },
-	{ "body", A_BODY },
+	{ "body", A_BODY }, { "node", A_NODE }, { "endpoint", A_EP },
 };
 
 #define NARGS (sizeof(argnames) / sizeof(argnames[0]))
@@ -327,6 +352,26 @@ decode_args(struct buurt_request *rq, const msgpack_object *args,
 				    "limit", "limit must be 1 or more");
 			}
 			rq->limit = (uint32_t)v->via.u64;
+			break;
+		case A_NODE:
+			if (v->type != MSGPACK_OBJECT_BIN ||
+			    v->via.bin.size != BUURT_KEY_LEN) {
+				return buurt_err_set(err, BUURT_EFORMAT,
+				    "node", "node must be bin of 32 bytes");
+			}
+			memcpy(rq->node, v->via.bin.ptr, BUURT_KEY_LEN);
+			break;
+		case A_EP:
+			if (v->type != MSGPACK_OBJECT_STR ||
+			    v->via.str.size < 7 ||
+			    v->via.str.size > BUURT_ENDPOINT_MAX ||
+			    memcmp(v->via.str.ptr, "tcp://", 6) != 0) {
+				return buurt_err_set(err, BUURT_EFORMAT,
+				    "endpoint", "endpoint must be"
+				    " tcp://HOST:PORT");
+			}
+			memcpy(rq->endpoint, v->via.str.ptr, v->via.str.size);
+			rq->endpoint[v->via.str.size] = '\0';
 			break;
 		case A_BODY:
 			if (v->type != MSGPACK_OBJECT_MAP) {
@@ -626,7 +671,11 @@ buurt_reply_status(uint8_t **outp, size_t *outlen, uint64_t rid,
 		*outp = NULL;
 	}
 	if (outp == NULL || outlen == NULL || st == NULL ||
-	    (st->ns == NULL && st->n_ns > 0) || st->n_ns > UINT32_MAX) {
+	    (st->ns == NULL && st->n_ns > 0) || st->n_ns > UINT32_MAX ||
+	    (st->peers == NULL && st->n_peers > 0) ||
+	    st->n_peers > UINT32_MAX ||
+	    (st->counters == NULL && st->n_counters > 0) ||
+	    st->n_counters > BUURT_STATUS_COUNTERS_MAX) {
 		return BUURT_EINVAL;
 	}
 	msgpack_sbuffer_init(&sb);
@@ -635,9 +684,17 @@ buurt_reply_status(uint8_t **outp, size_t *outlen, uint64_t rid,
 		goto out;
 	}
 	if (msgpack_pack_uint64(&pk, 0) != 0 ||
-	    msgpack_pack_map(&pk, 6) != 0) {
-		rc = BUURT_ENOMEM;
+	    msgpack_pack_map(&pk, 10) != 0 ||
+	    (rc = bmp_pack_cstr(&pk, "counters")) != 0 ||
+	    msgpack_pack_map(&pk, (uint32_t)st->n_counters) != 0) {
+		rc = rc != 0 ? rc : BUURT_ENOMEM;
 		goto out;
+	}
+	for (i = 0; i < st->n_counters; i++) {
+		if ((rc = pack_kv_u64(&pk, st->counters[i].name,
+		    st->counters[i].value)) != 0) {
+			goto out;
+		}
 	}
 	if ((rc = pack_kv_bin(&pk, "id", st->id, BUURT_KEY_LEN)) != 0 ||
 	    (rc = pack_kv_u64(&pk, "map_size", st->map_size)) != 0 ||
@@ -653,11 +710,12 @@ buurt_reply_status(uint8_t **outp, size_t *outlen, uint64_t rid,
 	for (i = 0; i < st->n_ns; i++) {
 		const struct buurt_ns_status *n = &st->ns[i];
 
-		if (msgpack_pack_map(&pk, 6) != 0) {
+		if (msgpack_pack_map(&pk, 7) != 0) {
 			rc = BUURT_ENOMEM;
 			goto out;
 		}
-		if ((rc = pack_kv_bin(&pk, "hash", n->hash,
+		if ((rc = pack_kv_u64(&pk, "frozen", n->frozen)) != 0 ||
+		    (rc = pack_kv_bin(&pk, "hash", n->hash,
 		    BUURT_HASH_LEN)) != 0 ||
 		    (rc = pack_kv_str(&pk, "name", n->name)) != 0 ||
 		    (rc = pack_kv_bin(&pk, "ns", n->ns, BUURT_KEY_LEN)) != 0 ||
@@ -667,8 +725,57 @@ buurt_reply_status(uint8_t **outp, size_t *outlen, uint64_t rid,
 			goto out;
 		}
 	}
+	if ((rc = bmp_pack_cstr(&pk, "peers")) != 0) {
+		goto out;
+	}
+	if (msgpack_pack_array(&pk, (uint32_t)st->n_peers) != 0) {
+		rc = BUURT_ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < st->n_peers; i++) {
+		const struct buurt_peer_status *p = &st->peers[i];
+
+		if (msgpack_pack_map(&pk, 5) != 0) {
+			rc = BUURT_ENOMEM;
+			goto out;
+		}
+		if ((rc = pack_kv_str(&pk, "endpoint", p->endpoint)) != 0 ||
+		    (rc = pack_kv_bin(&pk, "id", p->id, BUURT_KEY_LEN)) != 0 ||
+		    (rc = pack_kv_u64(&pk, "last", p->last)) != 0 ||
+		    (rc = pack_kv_str(&pk, "pub", p->pub)) != 0 ||
+		    (rc = pack_kv_str(&pk, "state", p->state)) != 0) {
+			goto out;
+		}
+	}
+	if ((rc = pack_kv_str(&pk, "pub", st->pub)) != 0 ||
+	    (rc = pack_kv_str(&pk, "sync", st->sync)) != 0) {
+		goto out;
+	}
 	rc = pack_kv_str(&pk, "version", st->version);
 out:
+	return finish(&sb, rc, outp, outlen);
+}
+
+int
+buurt_reply_done(uint8_t **outp, size_t *outlen, uint64_t rid)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	int rc;
+
+	if (outp != NULL) {
+		*outp = NULL;
+	}
+	if (outp == NULL || outlen == NULL) {
+		return BUURT_EINVAL;
+	}
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	if ((rc = pack_head(&pk, rid)) == 0 &&
+	    (msgpack_pack_uint64(&pk, 0) != 0 ||
+	    msgpack_pack_map(&pk, 0) != 0)) {
+		rc = BUURT_ENOMEM;
+	}
 	return finish(&sb, rc, outp, outlen);
 }
 
@@ -701,6 +808,8 @@ buurt_reply_fini(struct buurt_reply *rp)
 	}
 	free(rp->items);
 	free(rp->status.ns);
+	free(rp->status.peers);
+	free(rp->status.counters);
 	free(rp->result);
 	memset(rp, 0, sizeof(*rp));
 }
@@ -839,6 +948,76 @@ copy_u64(uint64_t *out, const msgpack_object *o)
 	return 0;
 }
 
+/* The federation part of status: optional, for older nodes. */
+static int
+decode_status_fed(struct buurt_status *st, const msgpack_object *res)
+{
+	const msgpack_object *o, *ps, *cs;
+	uint32_t i;
+	int dup = 0;
+
+	if ((o = bmp_map_get(res, "sync", &dup)) != NULL &&
+	    copy_str(st->sync, sizeof(st->sync), o) != 0) {
+		return BUURT_EPROTO;
+	}
+	if ((o = bmp_map_get(res, "pub", &dup)) != NULL &&
+	    copy_str(st->pub, sizeof(st->pub), o) != 0) {
+		return BUURT_EPROTO;
+	}
+	ps = bmp_map_get(res, "peers", &dup);
+	if (ps != NULL && ps->type != MSGPACK_OBJECT_ARRAY) {
+		return BUURT_EPROTO;
+	}
+	if (ps != NULL && ps->via.array.size > 0) {
+		st->peers = calloc(ps->via.array.size, sizeof(*st->peers));
+		if (st->peers == NULL) {
+			return BUURT_ENOMEM;
+		}
+		for (i = 0; i < ps->via.array.size; i++) {
+			const msgpack_object *p = &ps->via.array.ptr[i];
+			struct buurt_peer_status *q = &st->peers[i];
+
+			if (p->type != MSGPACK_OBJECT_MAP ||
+			    copy_bin(q->id, BUURT_KEY_LEN,
+			    bmp_map_get(p, "id", &dup)) ||
+			    copy_str(q->endpoint, sizeof(q->endpoint),
+			    bmp_map_get(p, "endpoint", &dup)) ||
+			    copy_str(q->pub, sizeof(q->pub),
+			    bmp_map_get(p, "pub", &dup)) ||
+			    copy_str(q->state, sizeof(q->state),
+			    bmp_map_get(p, "state", &dup)) ||
+			    copy_u64(&q->last, bmp_map_get(p, "last", &dup))) {
+				return BUURT_EPROTO;
+			}
+			st->n_peers++;
+		}
+	}
+	cs = bmp_map_get(res, "counters", &dup);
+	if (cs != NULL && cs->type != MSGPACK_OBJECT_MAP) {
+		return BUURT_EPROTO;
+	}
+	if (cs != NULL && cs->via.map.size > 0) {
+		uint32_t n = cs->via.map.size < BUURT_STATUS_COUNTERS_MAX ?
+		    cs->via.map.size : BUURT_STATUS_COUNTERS_MAX;
+
+		st->counters = calloc(n, sizeof(*st->counters));
+		if (st->counters == NULL) {
+			return BUURT_ENOMEM;
+		}
+		for (i = 0; i < n; i++) {
+			const msgpack_object_kv *kv = &cs->via.map.ptr[i];
+			struct buurt_counter *c = &st->counters[i];
+
+			if (copy_str(c->name, sizeof(c->name), &kv->key) ||
+			    copy_u64(&c->value, &kv->val)) {
+				return BUURT_EPROTO;
+			}
+			st->n_counters++;
+		}
+	}
+	return dup ? BUURT_EPROTO : 0;
+}
+
 static int
 decode_status(struct buurt_status *st, const msgpack_object *res)
 {
@@ -881,9 +1060,14 @@ decode_status(struct buurt_status *st, const msgpack_object *res)
 		    copy_u64(&n->records, bmp_map_get(o, "records", &dup))) {
 			return BUURT_EPROTO;
 		}
+		/* Fields that older nodes do not send are optional. */
+		if (bmp_map_get(o, "frozen", &dup) != NULL &&
+		    copy_u64(&n->frozen, bmp_map_get(o, "frozen", &dup))) {
+			return BUURT_EPROTO;
+		}
 		st->n_ns++;
 	}
-	return dup ? BUURT_EPROTO : 0;
+	return dup ? BUURT_EPROTO : decode_status_fed(st, res);
 }
 
 static int
@@ -969,6 +1153,10 @@ buurt_reply_decode(struct buurt_reply *rp, int op, const uint8_t *buf,
 	case BUURT_API_LIST:
 	case BUURT_API_LOG:
 		rc = decode_page(rp, op, res);
+		break;
+	case BUURT_API_FOLLOW:
+	case BUURT_API_UNFOLLOW:
+		rc = 0;
 		break;
 	default:
 		rc = decode_status(&rp->status, res);

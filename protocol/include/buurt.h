@@ -14,5 +14,6 @@
 #include "buurt/schema.h"
 #include "buurt/api.h"
 #include "buurt/client.h"
+#include "buurt/wire.h"
 
 #endif /* BUURT_H */

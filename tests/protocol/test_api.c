@@ -163,6 +163,63 @@ test_request_roundtrip(void **state)
 
 /* The wire bytes of two requests, written out from the spec. */
 static void
+test_follow(void **state)
+{
+	struct buurt_request rq, out;
+	struct buurt_reply rp;
+	struct buurt_err err;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	(void)state;
+	memset(&rq, 0, sizeof(rq));
+	rq.rid = 7;
+	rq.op = BUURT_API_FOLLOW;
+	memset(rq.node, 0xab, sizeof(rq.node));
+	snprintf(rq.endpoint, sizeof(rq.endpoint), "tcp://127.0.0.1:7101");
+	request_roundtrip(&rq, &out);
+	assert_memory_equal(out.node, rq.node, sizeof(rq.node));
+	assert_string_equal(out.endpoint, "tcp://127.0.0.1:7101");
+	buurt_request_fini(&out);
+
+	rq.op = BUURT_API_UNFOLLOW;
+	request_roundtrip(&rq, &out);
+	assert_memory_equal(out.node, rq.node, sizeof(rq.node));
+	assert_string_equal(out.endpoint, "");
+	buurt_request_fini(&out);
+
+	/* follow needs a tcp endpoint. */
+	rq.op = BUURT_API_FOLLOW;
+	snprintf(rq.endpoint, sizeof(rq.endpoint), "ipc:///tmp/x");
+	assert_rc(buurt_request_encode(&buf, &len, &rq), BUURT_EINVAL);
+	assert_null(buf);
+
+	/* A hand-built follow without its endpoint names it. */
+	{
+		static const uint8_t req[] = {
+			0x94, 0x01, 0x05, 0xa6, 'f', 'o', 'l', 'l', 'o', 'w',
+			0x81, 0xa4, 'n', 'o', 'd', 'e', 0xc4, 0x20,
+			1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+			17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30,
+			31, 32,
+		};
+
+		assert_rc(buurt_request_decode(&out, req, sizeof(req), &err),
+		    BUURT_EPROTO);
+		assert_string_equal(err.field, "endpoint");
+		assert_int_equal(out.rid, 5);
+	}
+
+	/* The done reply decodes for both ops. */
+	assert_rc(buurt_reply_done(&buf, &len, 9), 0);
+	assert_rc(buurt_reply_decode(&rp, BUURT_API_FOLLOW, buf, len), 0);
+	assert_int_equal(rp.rid, 9);
+	assert_int_equal(rp.code, 0);
+	buurt_reply_fini(&rp);
+	free(buf);
+}
+
+static void
 test_request_bytes(void **state)
 {
 	struct buurt_request rq;
@@ -206,7 +263,7 @@ test_request_encode_rejects(void **state)
 	rq.op = 0;
 	assert_rc(buurt_request_encode(&buf, &len, &rq), BUURT_EINVAL);
 	assert_null(buf);
-	rq.op = BUURT_API_STATUS + 1;
+	rq.op = BUURT_API_UNFOLLOW + 1;
 	assert_rc(buurt_request_encode(&buf, &len, &rq), BUURT_EINVAL);
 	rq.op = BUURT_API_PUT;
 	strcpy(rq.kind, "story");
@@ -1113,7 +1170,7 @@ test_reply_shapes(void **state)
 		}
 	}
 	assert_rc(buurt_reply_decode(&rp, 0, b.p, b.n), BUURT_EINVAL);
-	assert_rc(buurt_reply_decode(&rp, BUURT_API_STATUS + 1, b.p, b.n),
+	assert_rc(buurt_reply_decode(&rp, BUURT_API_UNFOLLOW + 1, b.p, b.n),
 	    BUURT_EINVAL);
 	assert_rc(buurt_reply_decode(NULL, BUURT_API_GET, b.p, b.n),
 	    BUURT_EINVAL);
@@ -1267,6 +1324,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_request_roundtrip),
 		cmocka_unit_test(test_request_bytes),
+		cmocka_unit_test(test_follow),
 		cmocka_unit_test(test_request_encode_rejects),
 		cmocka_unit_test(test_request_decode_errors),
 		cmocka_unit_test(test_request_missing_names_argument),

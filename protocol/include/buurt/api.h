@@ -34,6 +34,8 @@ enum buurt_api_op {
 	BUURT_API_ERASE,	/* "erase": erase a record's bodies */
 	BUURT_API_LOG,		/* "log": a namespace's updates from a seq */
 	BUURT_API_STATUS,	/* "status": the node and what it holds */
+	BUURT_API_FOLLOW,	/* "follow": follow a peer node */
+	BUURT_API_UNFOLLOW,	/* "unfollow": stop following it */
 };
 
 /* buurt_api_opname: "put", "get", ... or NULL for an unknown op. */
@@ -52,6 +54,9 @@ struct buurt_request {
 	uint32_t limit;			/* list/log: page size, 0 = default */
 	uint8_t *body;			/* put: canonical body (owned) */
 	size_t body_len;		/* bytes of body */
+	uint8_t node[BUURT_KEY_LEN];	/* follow, unfollow: the peer */
+	char endpoint[BUURT_ENDPOINT_MAX + 1]; /* follow: its sync
+					 * endpoint, tcp://HOST:PORT */
 };
 
 /*
@@ -96,7 +101,26 @@ struct buurt_ns_status {
 	uint8_t hash[BUURT_HASH_LEN];	/* head hash */
 	uint64_t time;			/* head time, ms */
 	uint64_t records;		/* current records, erased excluded */
+	uint64_t frozen;		/* 0, or the seq at which proven
+					 * equivocation froze it */
 };
+
+/* A followed peer, as reported by status. */
+struct buurt_peer_status {
+	uint8_t id[BUURT_KEY_LEN];	/* its node id */
+	char endpoint[BUURT_ENDPOINT_MAX + 1]; /* its sync endpoint */
+	char pub[BUURT_ENDPOINT_MAX + 1]; /* its pub endpoint, or "" */
+	char state[16];			/* "connecting", "syncing", "live" */
+	uint64_t last;			/* ms of its last answer, or 0 */
+};
+
+/* A named counter, as reported by status. */
+struct buurt_counter {
+	char name[32];			/* e.g. "rejected_sig" */
+	uint64_t value;
+};
+
+#define BUURT_STATUS_COUNTERS_MAX 64	/* counters a client keeps */
 
 struct buurt_status {
 	uint8_t id[BUURT_KEY_LEN];	/* the node's own namespace */
@@ -106,6 +130,12 @@ struct buurt_status {
 	uint64_t map_used;		/* store pages in use, bytes */
 	struct buurt_ns_status *ns;	/* namespaces held (owned) */
 	size_t n_ns;			/* entries of ns */
+	char sync[BUURT_ENDPOINT_MAX + 1]; /* sync endpoint, "" if none */
+	char pub[BUURT_ENDPOINT_MAX + 1]; /* pub endpoint, "" if none */
+	struct buurt_peer_status *peers; /* followed peers (owned) */
+	size_t n_peers;			/* entries of peers */
+	struct buurt_counter *counters;	/* counters (owned) */
+	size_t n_counters;		/* entries of counters */
 };
 
 /*
@@ -118,6 +148,7 @@ struct buurt_status {
  *   (next_id NULL = no more), or {"items", "next": next_seq or nil} for
  *   log (next_seq 0 = no more); is_log selects which.
  * buurt_reply_status: the status map.
+ * buurt_reply_done: an empty result map, for follow and unfollow.
  */
 BUURT_API int buurt_reply_error(uint8_t **outp, size_t *outlen,
     uint64_t rid, const struct buurt_err *err) BUURT_MUST_CHECK;
@@ -128,6 +159,8 @@ BUURT_API int buurt_reply_page(uint8_t **outp, size_t *outlen, uint64_t rid,
     const char *next_id, uint64_t next_seq) BUURT_MUST_CHECK;
 BUURT_API int buurt_reply_status(uint8_t **outp, size_t *outlen,
     uint64_t rid, const struct buurt_status *st) BUURT_MUST_CHECK;
+BUURT_API int buurt_reply_done(uint8_t **outp, size_t *outlen, uint64_t rid)
+    BUURT_MUST_CHECK;
 
 /* Bytes a page item adds to a reply, for callers filling up to a cap. */
 BUURT_API size_t buurt_reply_item_size(const struct buurt_blob_pair *item);

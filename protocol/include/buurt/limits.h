@@ -42,4 +42,18 @@
 #define BUURT_PAGE_DEFAULT	50	/* records per list/log page */
 #define BUURT_PAGE_MAX		1000	/* largest page a node returns */
 
+/*
+ * The federation wire protocol: a node's pub and sync sockets
+ * (docs/PROTOCOL.md, section 14; messages in buurt/wire.h).
+ */
+#define BUURT_HEARTBEAT_TOPIC	"heartbeat" /* frame 0 of a heartbeat */
+#define BUURT_HEARTBEAT_TOPIC_LEN 9	/* its bytes, no NUL on the wire */
+#define BUURT_HEARTBEAT_HEADS	512	/* heads in one heartbeat part */
+#define BUURT_HEADS_MAX		512	/* heads in one "heads" reply */
+#define BUURT_CHUNK_MAX_UPDATES	4096	/* updates in one "fetch" reply */
+#define BUURT_CHUNK_MAX_BYTES	(1024 * 1024) /* bytes of a "fetch" reply
+					 * frame; every other sync and pub
+					 * frame is capped at BUURT_MSG_MAX */
+#define BUURT_ENDPOINT_MAX	255	/* bytes of an endpoint in "hello" */
+
 #endif /* BUURT_LIMITS_H */
