@@ -14,8 +14,12 @@
  *
  * The only state is struct opts, parsed in main() and passed down.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -50,8 +54,18 @@
 /* sun_path of a Unix socket, less its NUL. */
 #define IPC_PATH_MAX	107
 
-/* Hex digits of an update hash that `log` shows. */
+/* Hex digits of an update hash that `log` shows, of a peer's id. */
 #define SHORT_HASH	12
+
+/*
+ * The longest [federation] endpoint buurtd reads from buurt.conf (its
+ * CONFIG_ENDPOINT_MAX less the NUL); a peer's endpoint in follow may be
+ * as long as the protocol allows, BUURT_ENDPOINT_MAX.
+ */
+#define CONF_ENDPOINT_MAX	127
+
+/* Room for "tcp://HOST:PORT" and its NUL. */
+#define EP_CAP		(BUURT_ENDPOINT_MAX + 1)
 
 /* Global options, and what main() derives from them. */
 struct opts {
@@ -179,17 +193,24 @@ static int cmd_list(struct opts *, int, char **);
 static int cmd_erase(struct opts *, int, char **);
 static int cmd_log(struct opts *, int, char **);
 static int cmd_status(struct opts *, int, char **);
+static int cmd_follow(struct opts *, int, char **);
+static int cmd_unfollow(struct opts *, int, char **);
 static int cmd_help(struct opts *, int, char **);
 
 static const struct command commands[] = {
-	{ "init", cmd_init, "DIR --name NAME",
+	{ "init", cmd_init, "DIR --name NAME [--bind HOST:PORT]",
 	    "Create a node in DIR (made with mode 0700; it may exist if"
 	    " empty): a new\n"
 	    "key pair in DIR/node.key (mode 0600) and a commented"
 	    " DIR/buurt.conf.\n"
 	    "Prints the node id, which is its namespace.  Start the node"
 	    " with buurtd DIR.\n"
-	    "  --name NAME     the node's name, e.g. \"Dorpsraad Haren\"\n" },
+	    "  --name NAME     the node's name, e.g. \"Dorpsraad Haren\"\n"
+	    "  --bind HOST:PORT\n"
+	    "                  federate on tcp://HOST:PORT (sync) and"
+	    " PORT+1 (pub);\n"
+	    "                  default: two free ports on 127.0.0.1, this"
+	    " machine only\n" },
 	{ "put", cmd_put, "KIND [--id ID] [FIELD=TEXT | FIELD:=JSON | -]...",
 	    "Write a record of KIND.  FIELD=TEXT sets a text field;"
 	    " FIELD:=JSON sets any\n"
@@ -229,9 +250,23 @@ static const struct command commands[] = {
 	    "  --from SEQ      start at SEQ (default 1)\n"
 	    "  --limit N       at most N updates (1 to 1000); default all\n" },
 	{ "status", cmd_status, "",
-	    "Print the node's id, name, version, store use and the"
-	    " namespaces it\n"
-	    "holds with their heads.\n" },
+	    "Print the node's id, name, version, store use, its sync and"
+	    " pub endpoints,\n"
+	    "the peers it follows, the namespaces it holds with their"
+	    " heads (and\n"
+	    "whether equivocation froze them) and its counters.\n" },
+	{ "follow", cmd_follow, "NODE_ID ENDPOINT",
+	    "Follow the node NODE_ID (64 hex digits) whose sync socket is"
+	    " ENDPOINT,\n"
+	    "tcp://HOST:PORT: fetch every namespace it holds and keep up"
+	    " with it.  The\n"
+	    "node remembers its peers across restarts; following a peer"
+	    " again changes\n"
+	    "its endpoint.\n" },
+	{ "unfollow", cmd_unfollow, "NODE_ID",
+	    "Stop following the node NODE_ID.  What was fetched from it"
+	    " stays.  A node\n"
+	    "not followed exits 66.\n" },
 	{ "help", cmd_help, "[COMMAND]",
 	    "Print help for buurt or for COMMAND.\n" },
 };
@@ -378,6 +413,7 @@ struct args {
 	int nfields;			/* how many */
 	bool dash;			/* put: "-" was given */
 	const char *name;		/* init: --name */
+	const char *bind;		/* init: --bind */
 	const char *id;			/* put: --id */
 	const char *ns;			/* --ns */
 	const char *limit;		/* --limit */
@@ -393,6 +429,7 @@ struct args {
 #define O_AFTER		0x10
 #define O_FROM		0x20
 #define O_FIELDS	0x40	/* put: FIELD=... and - as arguments */
+#define O_BIND		0x80
 
 /*
  * Parse argv[1..argc) of command c into *a.  Returns -1 to go on, or an
@@ -408,6 +445,7 @@ parse_args(struct opts *o, const struct command *c, unsigned allowed,
 		const char **value;	/* where its value goes */
 	} table[] = {
 		{ "--name", O_NAME, &a->name },
+		{ "--bind", O_BIND, &a->bind },
 		{ "--id", O_ID, &a->id },
 		{ "--ns", O_NS, &a->ns },
 		{ "--limit", O_LIMIT, &a->limit },
@@ -540,6 +578,81 @@ parse_limit(const struct command *c, const char *s, uint32_t *limit)
 		    BUURT_PAGE_MAX);
 	}
 	*limit = (uint32_t)v;
+	return -1;
+}
+
+/*
+ * Why "HOST:PORT" (hp, the part of an endpoint after tcp://) is not a
+ * TCP endpoint whose port is 1 to maxport, in why (cap bytes); or false
+ * if it is one.  HOST is a name or an IPv4 address (letters, digits and
+ * . - _), an IPv6 address in brackets, or, where wildcard allows, * for
+ * every interface.  The rules keep an endpoint that buurt.conf can carry
+ * as it is: no blanks, quotes, ';' or '#'.
+ */
+static bool
+hostport_bad(const char *hp, bool wildcard, uint64_t maxport, char *why,
+    size_t cap)
+{
+	const char *colon = strrchr(hp, ':');
+	size_t i, hlen;
+	uint64_t port;
+
+	if (colon == NULL) {
+		(void)snprintf(why, cap, "no :PORT");
+		return true;
+	}
+	hlen = (size_t)(colon - hp);
+	if (hlen == 0) {
+		(void)snprintf(why, cap, "the HOST is empty");
+		return true;
+	}
+	if (!parse_u64(colon + 1, 1, maxport, &port)) {
+		(void)snprintf(why, cap, "the port must be 1 to %" PRIu64 "%s",
+		    maxport, maxport < 65535 ? ", as pub takes PORT+1" : "");
+		return true;
+	}
+	if (hlen == 1 && hp[0] == '*') {
+		if (!wildcard) {
+			(void)snprintf(why, cap, "* is for binding; name the"
+			    " host to connect to");
+			return true;
+		}
+		return false;
+	}
+	if (hp[0] == '[') {
+		for (i = 1; i + 1 < hlen; i++) {
+			if (strchr("0123456789abcdefABCDEF:.", hp[i]) == NULL) {
+				break;
+			}
+		}
+		if (hlen < 3 || i + 1 != hlen || hp[hlen - 1] != ']') {
+			(void)snprintf(why, cap, "an IPv6 HOST is hex digits"
+			    " and : in brackets, e.g. [::1]");
+			return true;
+		}
+		return false;
+	}
+	for (i = 0; i < hlen; i++) {
+		if (strchr("abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_", hp[i]) == NULL) {
+			(void)snprintf(why, cap, "the HOST must be a name, an"
+			    " IPv4 address%s", wildcard ? ", [IPv6] or *" :
+			    " or [IPv6]");
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Fill the request's node from a NODE_ID argument. */
+static int
+parse_node_id(const struct command *c, const char *hex,
+    struct buurt_request *rq)
+{
+	if (buurt_hex_decode(rq->node, BUURT_KEY_LEN, hex, strlen(hex)) != 0) {
+		return usage_error(c, "'%s' is not a node id: %d hex digits,"
+		    " as buurt init printed it", hex, BUURT_HEX_KEY_LEN);
+	}
 	return -1;
 }
 
@@ -854,24 +967,14 @@ node_open(struct opts *o, const char *what, struct buurt_client **cp)
 }
 
 /*
- * Send rq and wait for its reply.  Returns EX_OK with *rp to be released
- * (buurt_reply_fini), or an exit status with the reason printed and
- * nothing to release.
+ * Say why the node refused a request, in its words, and release the
+ * refusal *rp.  Returns the exit status.
  */
 static int
-node_call(struct opts *o, struct buurt_client *c, const char *what,
-    struct buurt_request *rq, struct buurt_reply *rp)
+node_refused(const char *what, struct buurt_reply *rp)
 {
-	int rc, ex;
+	int ex;
 
-	memset(rp, 0, sizeof(*rp));
-	rc = buurt_client_call(c, rq, rp);
-	if (rc == 0) {
-		return EX_OK;
-	}
-	if (rp->code == 0) {
-		return client_failed(o, what, rc);
-	}
 	if (rp->err.field[0] != '\0') {
 		errmsg("%s: %s: %s (%s)", what, rp->err.field, rp->err.msg,
 		    buurt_errname(rp->code));
@@ -882,6 +985,28 @@ node_call(struct opts *o, struct buurt_client *c, const char *what,
 	ex = exit_code(rp->code, AT_NODE);
 	buurt_reply_fini(rp);
 	return ex;
+}
+
+/*
+ * Send rq and wait for its reply.  Returns EX_OK with *rp to be released
+ * (buurt_reply_fini), or an exit status with the reason printed and
+ * nothing to release.
+ */
+static int
+node_call(struct opts *o, struct buurt_client *c, const char *what,
+    struct buurt_request *rq, struct buurt_reply *rp)
+{
+	int rc;
+
+	memset(rp, 0, sizeof(*rp));
+	rc = buurt_client_call(c, rq, rp);
+	if (rc == 0) {
+		return EX_OK;
+	}
+	if (rp->code == 0) {
+		return client_failed(o, what, rc);
+	}
+	return node_refused(what, rp);
 }
 
 /*
@@ -917,10 +1042,15 @@ name_problem(const char *name)
 	return NULL;
 }
 
-/* The commented default configuration for a node called name. */
+/*
+ * The commented default configuration for a node called name, whose
+ * sync and pub sockets bind at the endpoints sync and pub.
+ */
 static int
-format_conf(char *buf, size_t cap, const char *name)
+format_conf(char *buf, size_t cap, const char *name, const char *sync_ep,
+    const char *pub_ep)
 {
+	const char *port = strrchr(pub_ep, ':') + 1;
 	int n;
 
 	n = snprintf(buf, cap,
@@ -968,8 +1098,145 @@ format_conf(char *buf, size_t cap, const char *name)
 	    "# How much buurtd writes to stderr: error, warning, notice,"
 	    " info or\n"
 	    "# debug.\n"
-	    "level = info\n", name);
+	    "level = info\n"
+	    "\n"
+	    "[federation]\n"
+	    "# Where this node serves its peers, as tcp://HOST:PORT.  A"
+	    " follower\n"
+	    "# connects to sync, a ZeroMQ ROUTER that answers catch-up"
+	    " (\"the updates\n"
+	    "# of namespace N from seq a\") and heads, and learns pub"
+	    " from it: a PUB\n"
+	    "# that sends every committed update and, every heartbeat,"
+	    " this node's\n"
+	    "# heads.  Both speak CURVE, with keys derived from the node"
+	    " ids.  A\n"
+	    "# HOST of 127.0.0.1 serves this machine only; the address of"
+	    " a network\n"
+	    "# interface serves others, and so does * (all of them), but"
+	    " then set\n"
+	    "# advertise.  Give both or neither: without them the node"
+	    " does not\n"
+	    "# federate.  Another node follows this one with\n"
+	    "#   buurt follow ID SYNC\n"
+	    "# where ID is this node's id (see buurt status) and SYNC the"
+	    " sync\n"
+	    "# endpoint below, as the other node reaches it.\n"
+	    "sync = %s\n"
+	    "pub = %s\n"
+	    "# The pub endpoint that followers are told to connect to, when"
+	    " it is\n"
+	    "# not pub as written above (a HOST of * or 0.0.0.0, a DNS"
+	    " name, NAT).\n"
+	    "# Default: pub.\n"
+	    "#advertise = tcp://buurt.example.nl:%s\n"
+	    "# Seconds between heartbeats on pub, 1 to 3600: how soon a"
+	    " follower\n"
+	    "# that missed an update notices and catches up.\n"
+	    "#heartbeat = 3\n"
+	    "# Who may connect to sync and pub.  open: any CURVE key, for"
+	    " everything\n"
+	    "# in the log is public; allow-list: only the node ids in"
+	    " allow.\n"
+	    "#access = open\n"
+	    "# The node ids (64 hex digits each, separated by blanks or"
+	    " commas)\n"
+	    "# that access = allow-list lets in.\n"
+	    "#allow = NODE_ID NODE_ID\n", name, sync_ep, pub_ep, port);
 	return n < 0 || (size_t)n >= cap ? -1 : n;
+}
+
+/*
+ * Two TCP ports on 127.0.0.1 that are free now, in p[0] and p[1].  Both
+ * sockets stay bound until both ports are known, so that they differ.
+ * Another program may take them before buurtd binds them: buurt.conf
+ * can change them.  Returns 0, or -1 with errno set.
+ */
+static int
+free_ports(unsigned p[2])
+{
+	struct sockaddr_in sin;
+	socklen_t len;
+	int fd[2] = { -1, -1 }, i, rc = -1, saved = 0;
+
+	for (i = 0; i < 2; i++) {
+		if ((fd[i] = socket(AF_INET, SOCK_STREAM, 0)) < 0) {
+			goto out;
+		}
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons(0);
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if (bind(fd[i], (struct sockaddr *)&sin, sizeof(sin)) != 0) {
+			goto out;
+		}
+		len = sizeof(sin);
+		if (getsockname(fd[i], (struct sockaddr *)&sin, &len) != 0) {
+			goto out;
+		}
+		if (len != sizeof(sin) || sin.sin_family != AF_INET ||
+		    (p[i] = ntohs(sin.sin_port)) == 0) {
+			errno = EADDRNOTAVAIL;
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	saved = errno;
+	for (i = 0; i < 2; i++) {
+		if (fd[i] >= 0) {
+			(void)close(fd[i]);
+		}
+	}
+	errno = saved;
+	return rc;
+}
+
+/*
+ * The sync and pub endpoints of a new node (EP_CAP bytes each): from
+ * given, the HOST:PORT of --bind, tcp://HOST:PORT and tcp://HOST:PORT+1;
+ * without it (NULL), two free ports on 127.0.0.1.  Returns -1 to go on,
+ * or an exit status with the reason printed.
+ */
+static int
+init_endpoints(const struct command *c, const char *given, char *sync_ep,
+    char *pub_ep)
+{
+	char why[96];
+	const char *hp = given, *colon;
+	unsigned p[2];
+	uint64_t port;
+	int n;
+
+	if (given == NULL) {
+		if (free_ports(p) != 0) {
+			errmsg("init: cannot find free TCP ports on 127.0.0.1:"
+			    " %s; give --bind HOST:PORT", strerror(errno));
+			return EX_OSERR;
+		}
+		(void)snprintf(sync_ep, EP_CAP, "tcp://127.0.0.1:%u", p[0]);
+		(void)snprintf(pub_ep, EP_CAP, "tcp://127.0.0.1:%u", p[1]);
+		return -1;
+	}
+	if (strncmp(hp, "tcp://", 6) == 0) {
+		hp += 6;	/* the endpoint as buurt.conf writes it */
+	}
+	if (hostport_bad(hp, true, 65534, why, sizeof(why))) {
+		return usage_error(c, "--bind '%s': %s", given, why);
+	}
+	colon = strrchr(hp, ':');
+	(void)parse_u64(colon + 1, 1, 65534, &port);
+	n = snprintf(sync_ep, EP_CAP, "tcp://%.*s:%" PRIu64, (int)(colon - hp),
+	    hp, port);
+	/* Less one, for pub's port may have one digit more. */
+	if (n < 0 || n > CONF_ENDPOINT_MAX - 1) {
+		return usage_error(c, "--bind '%s': the endpoints would be"
+		    " longer than the %d bytes buurtd reads", given,
+		    CONF_ENDPOINT_MAX);
+	}
+	(void)snprintf(pub_ep, EP_CAP, "tcp://%.*s:%" PRIu64, (int)(colon - hp),
+	    hp, port + 1);
+	return -1;
 }
 
 /*
@@ -1070,15 +1337,16 @@ cmd_init(struct opts *o, int argc, char **argv)
 	const struct command *c = find_command("init");
 	uint8_t pk[BUURT_KEY_LEN], secret[BUURT_SECRET_LEN];
 	char keytext[BUURT_KEYFILE_LEN], idhex[BUURT_HEX_KEY_LEN + 1];
-	char keypath[PATH_MAX], confpath[PATH_MAX], conf[4096];
-	char cwd[PATH_MAX];
+	char keypath[PATH_MAX], confpath[PATH_MAX], conf[8192];
+	char cwd[PATH_MAX], sync_ep[EP_CAP], pub_ep[EP_CAP];
 	const char *dir, *why, *abs;
 	bool made_dir = false, made_key = false, made_conf = false;
 	struct args a;
 	json_t *j = NULL;
 	int ex, dfd, n;
 
-	if ((ex = parse_args(o, c, O_NAME, 0, 1, argc, argv, &a)) >= 0) {
+	if ((ex = parse_args(o, c, O_NAME | O_BIND, 0, 1, argc, argv,
+	    &a)) >= 0) {
 		return ex;
 	}
 	dir = a.npos > 0 ? a.pos[0] : o->dir;
@@ -1097,7 +1365,11 @@ cmd_init(struct opts *o, int argc, char **argv)
 		errmsg("init: %s: directory name too long", dir);
 		return EX_CANTCREAT;
 	}
-	if ((n = format_conf(conf, sizeof(conf), a.name)) < 0) {
+	if ((ex = init_endpoints(c, a.bind, sync_ep, pub_ep)) >= 0) {
+		return ex;
+	}
+	if ((n = format_conf(conf, sizeof(conf), a.name, sync_ep,
+	    pub_ep)) < 0) {
 		errmsg("init: the configuration does not fit");
 		return EX_SOFTWARE;
 	}
@@ -1154,8 +1426,8 @@ cmd_init(struct opts *o, int argc, char **argv)
 			(void)strcat(cwd, dir);
 			abs = cwd;
 		}
-		j = json_pack("{s:s, s:s, s:s}", "id", idhex, "name", a.name,
-		    "dir", abs);
+		j = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", idhex,
+		    "name", a.name, "dir", abs, "sync", sync_ep, "pub", pub_ep);
 		if (j == NULL) {
 			errmsg("init: out of memory");
 			ex = EX_SOFTWARE;
@@ -1923,6 +2195,68 @@ print_size(const char *label, uint64_t bytes)
 	printf("%s%.1f %s", label, v, units[u]);
 }
 
+/* A label, then an endpoint the node reported, or "-" for none. */
+static void
+print_endpoint(const char *label, const char *ep)
+{
+	fputs(label, stdout);
+	print_cstr(stdout, ep[0] != '\0' ? ep : "-");
+	fputc('\n', stdout);
+}
+
+/* The federation part of status: endpoints and peers. */
+static void
+print_federation(const struct buurt_status *st)
+{
+	char hex[2 * BUURT_KEY_LEN + 1], when[48];
+	size_t i;
+
+	if (st->sync[0] == '\0' && st->pub[0] == '\0') {
+		fputs("federation  off\n", stdout);
+	} else {
+		print_endpoint("sync        ", st->sync);
+		print_endpoint("pub         ", st->pub);
+	}
+	printf("peers       %zu\n", st->n_peers);
+	for (i = 0; i < st->n_peers; i++) {
+		const struct buurt_peer_status *p = &st->peers[i];
+
+		buurt_hex_encode(hex, p->id, BUURT_KEY_LEN);
+		printf("  %.*s  ", SHORT_HASH, hex);
+		print_cstr(stdout, p->endpoint);
+		fputs("  ", stdout);
+		print_cstr(stdout, p->state[0] != '\0' ? p->state : "-");
+		if (p->last == 0) {
+			fputs("  last answer never\n", stdout);
+		} else {
+			format_time(when, sizeof(when), p->last);
+			printf("  last answer %s\n", when);
+		}
+	}
+}
+
+/* The node's counters, one per line, or nothing if it sent none. */
+static void
+print_counters(const struct buurt_status *st)
+{
+	size_t i, n;
+
+	if (st->n_counters == 0) {
+		return;
+	}
+	fputs("\ncounters\n", stdout);
+	for (i = 0; i < st->n_counters; i++) {
+		const struct buurt_counter *k = &st->counters[i];
+
+		fputs("  ", stdout);
+		print_cstr(stdout, k->name);
+		for (n = strlen(k->name); n < 24; n++) {
+			fputc(' ', stdout);
+		}
+		printf("  %" PRIu64 "\n", k->value);
+	}
+}
+
 static int
 cmd_status(struct opts *o, int argc, char **argv)
 {
@@ -1967,13 +2301,19 @@ cmd_status(struct opts *o, int argc, char **argv)
 	print_cstr(stdout, st->version);
 	print_size("\nstore       ", st->map_used);
 	print_size(" used of a ", st->map_size);
-	printf(" map\nnamespaces  %zu\n", st->n_ns);
+	fputs(" map\n", stdout);
+	print_federation(st);
+	printf("namespaces  %zu\n", st->n_ns);
 	for (i = 0; i < st->n_ns; i++) {
 		const struct buurt_ns_status *n = &st->ns[i];
 
 		printf("\n%s%s\n", buurt_hex_encode(hex, n->ns,
 		    BUURT_KEY_LEN), memcmp(n->ns, st->id, BUURT_KEY_LEN) == 0 ?
 		    "  (this node)" : "");
+		if (n->frozen != 0) {
+			printf("  FROZEN at seq %" PRIu64 " (equivocation)\n",
+			    n->frozen);
+		}
 		if (n->name[0] != '\0') {
 			fputs("  name      ", stdout);
 			print_cstr(stdout, n->name);
@@ -1985,6 +2325,132 @@ cmd_status(struct opts *o, int argc, char **argv)
 		    BUURT_HASH_LEN));
 		printf("  records   %" PRIu64 "\n", n->records);
 	}
+	print_counters(st);
+out:
+	if (have_reply) {
+		buurt_reply_fini(&rp);
+	}
+	json_decref(j);
+	buurt_client_close(cl);
+	args_fini(&a);
+	return ex;
+}
+
+/*
+ * follow, unfollow
+ */
+
+static int
+cmd_follow(struct opts *o, int argc, char **argv)
+{
+	const struct command *c = find_command("follow");
+	struct buurt_client *cl = NULL;
+	struct buurt_request rq;
+	struct buurt_reply rp;
+	char hex[BUURT_HEX_KEY_LEN + 1], why[96];
+	bool have_reply = false;
+	const char *ep;
+	json_t *j = NULL;
+	struct args a;
+	int ex;
+
+	memset(&rq, 0, sizeof(rq));
+	if ((ex = parse_args(o, c, 0, 2, 2, argc, argv, &a)) >= 0 ||
+	    (ex = parse_node_id(c, a.pos[0], &rq)) >= 0) {
+		goto out;
+	}
+	ep = a.pos[1];
+	if (strncmp(ep, "tcp://", 6) != 0) {
+		ex = usage_error(c, "'%s' is not an endpoint tcp://HOST:PORT,"
+		    " the peer's [federation] sync", ep);
+		goto out;
+	}
+	if (hostport_bad(ep + 6, false, 65535, why, sizeof(why))) {
+		ex = usage_error(c, "'%s': %s", ep, why);
+		goto out;
+	}
+	if (strlen(ep) > BUURT_ENDPOINT_MAX) {
+		ex = usage_error(c, "an endpoint is at most %d bytes",
+		    BUURT_ENDPOINT_MAX);
+		goto out;
+	}
+	rq.op = BUURT_API_FOLLOW;
+	(void)snprintf(rq.endpoint, sizeof(rq.endpoint), "%s", ep);
+	if ((ex = node_open(o, "follow", &cl)) != EX_OK ||
+	    (ex = node_call(o, cl, "follow", &rq, &rp)) != EX_OK) {
+		goto out;
+	}
+	have_reply = true;
+	buurt_hex_encode(hex, rq.node, BUURT_KEY_LEN);
+	if (!o->json) {
+		printf("following %s at %s\n", hex, rq.endpoint);
+		goto out;
+	}
+	if ((j = json_pack("{s:s, s:s}", "node", hex, "endpoint",
+	    rq.endpoint)) == NULL) {
+		errmsg("follow: out of memory");
+		ex = EX_SOFTWARE;
+		goto out;
+	}
+	ex = print_json(j);
+out:
+	if (have_reply) {
+		buurt_reply_fini(&rp);
+	}
+	json_decref(j);
+	buurt_client_close(cl);
+	args_fini(&a);
+	return ex;
+}
+
+static int
+cmd_unfollow(struct opts *o, int argc, char **argv)
+{
+	const struct command *c = find_command("unfollow");
+	struct buurt_client *cl = NULL;
+	struct buurt_request rq;
+	struct buurt_reply rp;
+	char hex[BUURT_HEX_KEY_LEN + 1];
+	bool have_reply = false;
+	json_t *j = NULL;
+	struct args a;
+	int ex, rc;
+
+	memset(&rq, 0, sizeof(rq));
+	if ((ex = parse_args(o, c, 0, 1, 1, argc, argv, &a)) >= 0 ||
+	    (ex = parse_node_id(c, a.pos[0], &rq)) >= 0) {
+		goto out;
+	}
+	rq.op = BUURT_API_UNFOLLOW;
+	buurt_hex_encode(hex, rq.node, BUURT_KEY_LEN);
+	if ((ex = node_open(o, "unfollow", &cl)) != EX_OK) {
+		goto out;
+	}
+	/* Like node_call, but a peer not followed has its own message. */
+	memset(&rp, 0, sizeof(rp));
+	if ((rc = buurt_client_call(cl, &rq, &rp)) != 0) {
+		if (rp.code == 0) {
+			ex = client_failed(o, "unfollow", rc);
+		} else if (rp.code == BUURT_ENOTFOUND) {
+			errmsg("unfollow: not following %s", hex);
+			buurt_reply_fini(&rp);
+			ex = EX_NOINPUT;
+		} else {
+			ex = node_refused("unfollow", &rp);
+		}
+		goto out;
+	}
+	have_reply = true;
+	if (!o->json) {
+		printf("no longer following %s\n", hex);
+		goto out;
+	}
+	if ((j = json_pack("{s:s}", "node", hex)) == NULL) {
+		errmsg("unfollow: out of memory");
+		ex = EX_SOFTWARE;
+		goto out;
+	}
+	ex = print_json(j);
 out:
 	if (have_reply) {
 		buurt_reply_fini(&rp);
