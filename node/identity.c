@@ -110,6 +110,42 @@ identity_close(struct identity *id)
 }
 
 int
+identity_curve_public(uint8_t out[IDENTITY_CURVE_LEN],
+    const uint8_t node_id[BUURT_KEY_LEN])
+{
+	if (out == NULL) {
+		return BUURT_EINVAL;
+	}
+	/* libsodium refuses points off the curve and of small order. */
+	if (node_id == NULL ||
+	    crypto_sign_ed25519_pk_to_curve25519(out, node_id) != 0) {
+		memset(out, 0, IDENTITY_CURVE_LEN);
+		return BUURT_EINVAL;
+	}
+	return 0;
+}
+
+int
+identity_curve_keys(const struct identity *id,
+    uint8_t pk[IDENTITY_CURVE_LEN], uint8_t sk[IDENTITY_CURVE_LEN])
+{
+	int rc;
+
+	if (id == NULL || pk == NULL || sk == NULL) {
+		return BUURT_EINVAL;
+	}
+	if ((rc = identity_curve_public(pk, id->pk)) != 0) {
+		return rc;
+	}
+	/* The X25519 scalar is the clamped hash of the Ed25519 seed. */
+	if (crypto_sign_ed25519_sk_to_curve25519(sk, id->secret) != 0) {
+		buurt_wipe(sk, IDENTITY_CURVE_LEN);
+		return BUURT_EINVAL;
+	}
+	return 0;
+}
+
+int
 identity_load(struct identity **outp, const char *dir,
     struct buurt_err *err)
 {

@@ -25,6 +25,7 @@
 
 #define IDENTITY_KEY_FILE	"node.key"
 #define IDENTITY_LOCK_FILE	"buurtd.lock"
+#define IDENTITY_CURVE_LEN	32	/* bytes of a CURVE key, either half */
 
 struct identity {
 	uint8_t pk[BUURT_KEY_LEN];	/* public key = namespace id */
@@ -56,6 +57,29 @@ int identity_load(struct identity **outp, const char *dir,
  */
 int identity_create(struct identity **outp, const char *dir,
     struct buurt_err *err);
+
+/*
+ * identity_curve_keys: the node's CURVE (X25519) key pair, derived from
+ * its Ed25519 key pair with crypto_sign_ed25519_*_to_curve25519 (design
+ * D6), so that one key pair serves signing and transport.  pk gets the
+ * public key; sk the secret, which the caller owns and must wipe
+ * (buurt_wipe) as soon as it has handed it on.
+ * Returns 0, BUURT_EINVAL (id NULL, or its public key not a valid
+ * Ed25519 point).
+ */
+int identity_curve_keys(const struct identity *id,
+    uint8_t pk[IDENTITY_CURVE_LEN], uint8_t sk[IDENTITY_CURVE_LEN]);
+
+/*
+ * identity_curve_public: the CURVE public key of the node whose id (its
+ * Ed25519 public key, its namespace id) is node_id: what a CURVE client
+ * gives as the server key, and what an allow-list holds.  Works on any
+ * node's id, not only ours.
+ * Returns 0, BUURT_EINVAL (node_id is not a usable Ed25519 public key:
+ * not on the curve, or of small order; out is then zeroed).
+ */
+int identity_curve_public(uint8_t out[IDENTITY_CURVE_LEN],
+    const uint8_t node_id[BUURT_KEY_LEN]);
 
 /* identity_close: wipe and free the secret, free id; id may be NULL. */
 void identity_close(struct identity *id);
