@@ -23,6 +23,7 @@
 #include <buurt/update.h>
 
 #include "config.h"
+#include "fed.h"
 #include "identity.h"
 #include "log.h"
 #include "node.h"
@@ -147,11 +148,17 @@ out:
 int
 node_listen(struct node *n, struct buurt_err *err)
 {
+	int rc;
+
 	if (n == NULL || n->server != NULL) {
 		return buurt_err_set(err, BUURT_EINVAL, NULL, NULL);
 	}
-	return server_open(&n->server, n->cfg.endpoint, n->cfg.ipc_path,
-	    &n->log, err);
+	if ((rc = server_open(&n->server, n->cfg.endpoint, n->cfg.ipc_path,
+	    &n->log, err)) != 0) {
+		return rc;
+	}
+	/* The ZAP handler is up (server_open); now pub, sync and peers. */
+	return fed_open(n, err);
 }
 
 static int
@@ -164,10 +171,21 @@ node_serve(void *ctx, const uint8_t *req, size_t len, uint8_t **reply,
 int
 node_run(struct node *n, int stop_fd)
 {
+	bool stopped = false;
+	int rc, wait;
+
 	if (n == NULL || n->server == NULL) {
 		return BUURT_EINVAL;
 	}
-	return server_run(n->server, stop_fd, node_serve, n);
+	/* One loop: sockets, and the timers of heartbeats and catch-up. */
+	while (!stopped) {
+		wait = fed_tick(n, fed_now_ms());
+		if ((rc = server_poll(n->server, stop_fd, wait, node_serve, n,
+		    &stopped)) != 0) {
+			return rc;
+		}
+	}
+	return 0;
 }
 
 void
@@ -176,6 +194,7 @@ node_close(struct node *n)
 	if (n == NULL) {
 		return;
 	}
+	fed_close(n);
 	server_close(n->server);
 	store_close(n->store);
 	identity_close(n->id);
@@ -254,6 +273,8 @@ node_commit(struct node *n, const struct buurt_envelope *env,
 		return node_fault(n, err, rc, "append");
 	}
 	n->stats.writes++;
+	/* Committed: now, and only now, peers may hear of it. */
+	fed_publish(n, &su, 1);
 	return 0;
 }
 
@@ -655,6 +676,15 @@ node_handle(struct node *n, const uint8_t *req, size_t len,
 		break;
 	case BUURT_API_STATUS:
 		rc = handle_status(n, &rq, &err, reply, rlen);
+		break;
+	case BUURT_API_FOLLOW:
+	case BUURT_API_UNFOLLOW:
+		rc = rq.op == BUURT_API_FOLLOW ? fed_follow(n, &rq, &err) :
+		    fed_unfollow(n, &rq, &err);
+		if (rc == 0 && (rc = buurt_reply_done(reply, rlen,
+		    rq.rid)) != 0) {
+			rc = node_fault(n, &err, rc, "reply");
+		}
 		break;
 	default:
 		rc = buurt_err_set(&err, BUURT_ENOTSUP, "op",

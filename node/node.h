@@ -27,6 +27,15 @@
 
 struct store;
 struct server;
+struct repl;
+struct fed;
+
+/* Federation counters since the node was opened. */
+struct fed_stats {
+	uint64_t published;	/* updates sent on pub */
+	uint64_t publish_failed; /* ... that could not be sent */
+	uint64_t dropped;	/* peer frames of the wrong shape */
+};
 
 /* How to open a node; zeroed means "as the configuration says". */
 struct node_options {
@@ -52,6 +61,10 @@ struct node {
 	struct server *server;	/* the api socket once listening (owned) */
 	struct node_stats stats; /* counters */
 	struct syncsrv_stats sync_stats; /* the sync service's counters */
+	struct repl *repl;	/* replication, when federating (owned) */
+	struct fed *fed;	/* federation sockets, or NULL (owned) */
+	uint64_t next_heartbeat_ms; /* when the next heartbeat is due */
+	struct fed_stats fed_stats; /* publishing counters */
 };
 
 /*

@@ -10,24 +10,47 @@
  * tests drive it with fake callbacks and real signed updates.
  *
  * Per peer, the cycle is: connect the sync DEALER -> "hello" (learn the
- * pub endpoint) -> connect and subscribe the SUB first -> "heads" (paged)
- * -> for every namespace the peer holds beyond the local head, "fetch"
+ * pub endpoint; the reply's id must be the peer's) -> connect and
+ * subscribe the SUB first -> "heads" (paged) -> for every namespace the
+ * peer holds beyond the local head (its own or one it relays), "fetch"
  * chunks from the local head on, each verified with buurt_chunk_verify()
- * (one signature per chunk) and applied in one batch -> live.  Live
- * updates that arrive while their namespace is being fetched are
- * buffered (bounded) and applied after, skipping what is held; a live
- * update that follows the local head is verified by its own signature
- * and applied; one beyond it (a gap), or a heartbeat head ahead of the
- * local one, queues a fetch.  One sync request is in flight per peer; a
- * request unanswered for REPL_TIMEOUT_MS resets that peer (reconnect,
- * start again at "hello").
+ * (one signature per chunk), checked for time and known kinds' schemas,
+ * and applied in one batch -> live.  Namespaces to fetch wait in a queue
+ * per peer (REPL_QUEUE_MAX; one already being fetched from another peer,
+ * or caught up meanwhile, is skipped when its turn comes).  Live updates
+ * beyond the local head that arrive while their namespace is being
+ * fetched are verified and buffered (REPL_BUFFER_MAX, REPL_BUFFER_BYTES)
+ * and applied after each chunk, skipping what is held; a live update
+ * that follows the local head is verified by its own signature and
+ * applied; one beyond it (a gap), or a heartbeat head ahead of the local
+ * one, queues a fetch.  One sync request is in flight per peer; a
+ * request unanswered for REPL_TIMEOUT_MS resets that peer: it is
+ * reconnected (io->connect_sync) and starts again at "hello" after
+ * REPL_RETRY_MS, doubling with each reset in a row up to
+ * REPL_RETRY_MAX_MS.
  *
  * Rejections (decode errors, bad signatures, broken links, a known
  * kind's schema broken, a time beyond the skew bound) are counted with
- * their reason and change nothing — a namespace whose origin publishes an
- * update that breaks its schema stops there on every honest follower; a duplicate is a no-op
- * and is never re-published; equivocation (same ns and seq, different
- * update, both validly signed) is handed to io->freeze as evidence.
+ * their reason and change nothing: a chunk is refused whole.  A chunk
+ * that fails verification resets its peer; one whose origin broke a
+ * schema or whose time lies ahead only stops that namespace — a
+ * namespace whose origin publishes an update that breaks its schema
+ * stops there on every honest follower.  Either way that peer is not
+ * asked for that namespace again for REPL_RETRY_MAX_MS, so that it still
+ * serves the others; the same goes for a namespace it answers with
+ * nothing or with BUURT_ENOTFOUND (it announced more than it serves).
+ * Other error replies reset the peer.  A duplicate is a no-op and is never re-published;
+ * equivocation (same ns and seq, different update, both validly signed)
+ * is handed to io->freeze as evidence, and the namespace is not applied
+ * again.  It is found when the store refuses a verified update at or
+ * below its head (live, buffered, or in a chunk that overlaps the head),
+ * and when a chunk's first prev does not hash the local head: then the
+ * peer is asked for its update at the local head's seq, which, validly
+ * signed and different, is the evidence.
+ *
+ * A put whose body was erased arrives in a chunk without it, with the
+ * erase as proof (buurt_chunk_verify() checks it); it is applied with
+ * store_update.body_erased set, so no body is ever stored for it.
  *
  * Not thread-safe: one thread owns a struct repl.
  */
@@ -46,7 +69,14 @@
 
 #define REPL_TIMEOUT_MS		5000	/* sync request deadline */
 #define REPL_RETRY_MS		2000	/* wait before reconnecting */
+#define REPL_RETRY_MAX_MS	60000	/* ... at most, after resets in a
+					 * row; and how long a namespace
+					 * refused from a peer is not
+					 * fetched from it */
 #define REPL_BUFFER_MAX		4096	/* buffered live updates, all peers */
+#define REPL_BUFFER_BYTES	(16 * 1024 * 1024) /* ... their bytes */
+#define REPL_QUEUE_MAX		1024	/* namespaces queued per peer */
+#define REPL_REFUSED_MAX	8	/* refused namespaces kept per peer */
 #define REPL_PEERS_MAX		1024	/* followed peers */
 
 struct repl;
@@ -55,7 +85,9 @@ struct repl;
 struct repl_io {
 	/*
 	 * (Re)create peer's sync connection to its sync endpoint (closing
-	 * any old one and its subscription).  Returns 0 or a BUURT_E* code.
+	 * any old one and its subscription).  A request sent right after
+	 * must be queued until the connection is up, not refused (libzmq's
+	 * default, without ZMQ_IMMEDIATE).  Returns 0 or a BUURT_E* code.
 	 */
 	int (*connect_sync)(void *ctx, const uint8_t peer[BUURT_KEY_LEN],
 	    const char *endpoint);
@@ -67,19 +99,26 @@ struct repl_io {
 	    const char *pub_endpoint);
 	/* Close both of peer's sockets (unfollowed). */
 	void (*disconnect)(void *ctx, const uint8_t peer[BUURT_KEY_LEN]);
-	/* Send one request frame on peer's sync connection. */
+	/*
+	 * Send one request frame on peer's sync connection, without
+	 * waiting; any failure resets the peer.  Returns 0 or a code.
+	 */
 	int (*send_sync)(void *ctx, const uint8_t peer[BUURT_KEY_LEN],
 	    const uint8_t *req, size_t len);
 	/* The local head of ns (all zero when not held). */
 	int (*head)(void *ctx, const uint8_t ns[BUURT_KEY_LEN],
 	    struct store_head *out);
 	/*
-	 * Durably apply n verified updates (store_append semantics, all or
-	 * nothing), then publish each one that was not a duplicate.
+	 * Durably apply n verified updates of one namespace (store_append
+	 * semantics, all or nothing), then publish each one that was not a
+	 * duplicate, except a put with body_erased (never published).
 	 * Returns 0 or the store's code (BUURT_EEQUIVOCATION, ...).
 	 */
 	int (*apply)(void *ctx, const struct store_update *u, size_t n);
-	/* Keep update as evidence and freeze its namespace. */
+	/*
+	 * Keep update (verified, in conflict with the held update of its
+	 * seq) as evidence and freeze its namespace (store_freeze).
+	 */
 	int (*freeze)(void *ctx, const struct buurt_envelope *env,
 	    const uint8_t *update, size_t len);
 };
@@ -106,7 +145,9 @@ struct repl_stats {
 	uint64_t rejected_schema; /* ... a known kind's schema broken */
 	uint64_t gaps;		/* live gaps that queued a fetch */
 	uint64_t equivocations;	/* namespaces frozen */
-	uint64_t buffered_dropped; /* live updates dropped: buffer full */
+	uint64_t buffered_dropped; /* live updates dropped: buffer full,
+				 * or their fetch could not be had */
+	uint64_t queue_dropped;	/* fetches not queued: queue full */
 };
 
 /* A peer as status reports it. */
@@ -129,29 +170,36 @@ int repl_new(struct repl **outp, const struct repl_config *cfg);
 void repl_free(struct repl *r);
 
 /*
- * repl_follow: follow peer (its node id) at its sync endpoint, now (at
- * now_ms): connect and start the cycle.  Following a followed peer again
- * changes its endpoint and restarts it.  Following self is refused.
+ * repl_follow: follow peer (its node id) at its sync endpoint (1 ..
+ * STORE_ENDPOINT_MAX - 1 bytes), now (at now_ms): connect and send
+ * "hello".  Following a followed peer again changes its endpoint and
+ * restarts it.  Following self is refused.  A failure to connect or send
+ * is not an error here: the peer is retried as after a reset.
  * Returns 0, BUURT_EINVAL, BUURT_ETOOBIG (REPL_PEERS_MAX), BUURT_ENOMEM.
  */
 int repl_follow(struct repl *r, const uint8_t peer[BUURT_KEY_LEN],
     const char *endpoint, uint64_t now_ms);
 
-/* repl_unfollow: stop following; BUURT_ENOTFOUND if not followed. */
+/*
+ * repl_unfollow: stop following peer: io->disconnect, and forget it.
+ * Returns 0, BUURT_EINVAL, BUURT_ENOTFOUND (not followed).
+ */
 int repl_unfollow(struct repl *r, const uint8_t peer[BUURT_KEY_LEN]);
 
 /*
  * repl_on_sync: a reply frame arrived on peer's sync connection.  It is
- * decoded, matched to the request in flight (others are dropped) and
- * acted on.  Returns 0, or BUURT_ENOMEM (the only failure that is not
+ * decoded, matched to the request in flight (others, and frames from
+ * peers not followed, are dropped) and acted on.  buf is borrowed for
+ * the call.  Returns 0, or BUURT_ENOMEM (the only failure that is not
  * handled here by counting and moving on).
  */
 int repl_on_sync(struct repl *r, const uint8_t peer[BUURT_KEY_LEN],
     const uint8_t *buf, size_t len, uint64_t now_ms);
 
 /*
- * repl_on_pub: a two-frame message arrived on peer's subscription.
- * Returns as repl_on_sync.
+ * repl_on_pub: a two-frame message arrived on peer's subscription: frame
+ * 0 is topic, frame 1 buf (both borrowed for the call).  A heartbeat must
+ * carry peer's id.  Returns as repl_on_sync.
  */
 int repl_on_pub(struct repl *r, const uint8_t peer[BUURT_KEY_LEN],
     const uint8_t *topic, size_t topic_len, const uint8_t *buf, size_t len,
@@ -159,11 +207,16 @@ int repl_on_pub(struct repl *r, const uint8_t peer[BUURT_KEY_LEN],
 
 /*
  * repl_tick: time passes: time out requests, retry peers, start queued
- * fetches.  Returns as repl_on_sync.
+ * fetches, and settle live updates buffered for REPL_TIMEOUT_MS whose
+ * namespace nobody fetches any more (a fetch from the peer that sent
+ * them, or dropped).  Returns as repl_on_sync.
  */
 int repl_tick(struct repl *r, uint64_t now_ms);
 
-/* repl_next_deadline: ms until repl_tick has something to do (<= 1000). */
+/*
+ * repl_next_deadline: ms until repl_tick has something to do, 0 ..
+ * 1000.  The node calls repl_tick at least that often.
+ */
 int repl_next_deadline(const struct repl *r, uint64_t now_ms);
 
 /* repl_stats: the counters. */
@@ -178,8 +231,8 @@ int repl_peers(const struct repl *r, struct repl_peer_status **outp,
     size_t *n);
 
 /*
- * repl_syncing: true while some followed peer is not yet live (its first
- * heads and fetches not done).
+ * repl_syncing: true while some followed peer is not live: its heads and
+ * the fetches they queued are not done since it was (re)connected.
  */
 bool repl_syncing(const struct repl *r);
 

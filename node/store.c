@@ -428,6 +428,10 @@ store_update_ok(const struct store_update *u)
 	    (u->body == NULL && u->body_len > 0)) {
 		return false;
 	}
+	/* Only a put's body can have been erased, and then none comes. */
+	if (u->body_erased && (env->op != BUURT_OP_PUT || u->body != NULL)) {
+		return false;
+	}
 	klen = strnlen(env->kind, sizeof(env->kind));
 	idlen = strnlen(env->id, sizeof(env->id));
 	return env->seq > 0 && klen > 0 && klen <= BUURT_KIND_MAX &&
@@ -545,7 +549,8 @@ store_put1(struct store *st, MDB_txn *txn, const struct store_update *u,
 		/* A log entry past the head means the store is broken. */
 		return rc == MDB_KEYEXIST ? BUURT_ECORRUPT : store_err(rc);
 	}
-	live = env->op == BUURT_OP_PUT;
+	/* A put whose body was erased is a version already erased. */
+	live = env->op == BUURT_OP_PUT && !u->body_erased;
 	if (live) {
 		v.mv_size = u->body_len;
 		v.mv_data = (void *)u->body;
@@ -571,7 +576,8 @@ store_put1(struct store *st, MDB_txn *txn, const struct store_update *u,
 	} else if (rc != MDB_NOTFOUND) {
 		return store_err(rc);
 	}
-	if (!live && (rc = store_erase_bodies(st, txn, env->ns, &rk)) != 0) {
+	if (env->op == BUURT_OP_ERASE &&
+	    (rc = store_erase_bodies(st, txn, env->ns, &rk)) != 0) {
 		return rc;
 	}
 	store_be64(rv, env->seq);
@@ -630,8 +636,9 @@ store_apply(struct store *st, const struct store_update *u, size_t n,
 			continue;
 		}
 		if ((rc = buurt_chain_check(&b->h.head, u[i].env)) != 0 ||
+		    (!u[i].body_erased &&
 		    (rc = buurt_body_match(u[i].env, u[i].body,
-		    u[i].body_len)) != 0 ||
+		    u[i].body_len)) != 0) ||
 		    (rc = store_put1(st, txn, &u[i], &b->h)) != 0) {
 			goto out;
 		}

@@ -53,13 +53,24 @@ struct store_head {
 	uint64_t frozen;	/* 0, or the seq of a proven equivocation */
 };
 
-/* One update to append, already decoded and verified by the caller. */
+/*
+ * One update to append, already decoded and verified by the caller.
+ * Zero it before filling it in (memset), so that fields added later
+ * start out false.
+ */
 struct store_update {
 	const struct buurt_envelope *env; /* decoding of update */
 	const uint8_t *update;		/* envelope || signature */
 	size_t update_len;
-	const uint8_t *body;		/* NULL for an erase */
+	const uint8_t *body;		/* NULL for an erase, and for a put
+					 * with body_erased */
 	size_t body_len;
+	bool body_erased;		/* a put whose body a later erase of
+					 * its record removed, as an erase
+					 * proof the caller verified shows
+					 * (buurt_chunk_verify()): stored
+					 * without a body, its record not
+					 * live */
 };
 
 /* An update read back, with copies owned by the holder. */
@@ -110,8 +121,13 @@ void store_close(struct store *st);
  * held with identical bytes is skipped (counted in *dups, which may be
  * NULL); with different bytes it is equivocation.  A put stores its body
  * and makes it the record's current version; an erase deletes the bodies
- * of every version of its record.  All or nothing: on any error nothing
- * of the batch is stored.
+ * of every version of its record.  A put with body_erased (and no body)
+ * is a version whose body is already gone: it becomes the record's
+ * current version in the erased state (not counted in records), and the
+ * erase that follows it in the chain finds nothing more to delete; until
+ * that erase is appended, store_get() gives the bodiless put and
+ * store_log() BUURT_ECORRUPT for it (no proof to attach yet).  All or
+ * nothing: on any error nothing of the batch is stored.
  * The caller must pass in u[i].env the decoding of u[i].update (the
  * store checks only its sanity, it does not decode again).
  * Returns 0, BUURT_ESEQ, BUURT_EPREV, BUURT_ETIME, BUURT_EEQUIVOCATION,

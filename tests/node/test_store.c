@@ -142,6 +142,7 @@ su(const struct tu *t)
 {
 	struct store_update u;
 
+	memset(&u, 0, sizeof(u));
 	u.env = &t->env;
 	u.update = t->upd;
 	u.update_len = t->ulen;
@@ -926,6 +927,95 @@ test_erase_proof(void **state)
 	freev(t, 5);
 }
 
+/*
+ * A put whose body was erased, as a follower receives it in a chunk: no
+ * body, its record not live, and the erase after it completes the chain
+ * with the counts right.
+ */
+static void
+test_body_erased(void **state)
+{
+	struct fx *f = *state;
+	struct store_update u[5];
+	struct store_page pg;
+	struct store_item it;
+	struct tu *t[5];
+	size_t i;
+
+	/* put s1, put s2, put s1 again, erase s1, put s3. */
+	t[0] = mk(&f->a, BUURT_OP_PUT, "story", "s1", 30, 'a');
+	t[1] = mk(&f->a, BUURT_OP_PUT, "story", "s2", 30, 'b');
+	t[2] = mk(&f->a, BUURT_OP_PUT, "story", "s1", 30, 'c');
+	t[3] = mk(&f->a, BUURT_OP_ERASE, "story", "s1", 0, 0);
+	t[4] = mk(&f->a, BUURT_OP_PUT, "story", "s3", 30, 'd');
+	for (i = 0; i < 5; i++) {
+		u[i] = su(t[i]);
+	}
+	u[0].body = NULL;
+	u[0].body_len = 0;
+	u[0].body_erased = true;
+	u[2].body = NULL;
+	u[2].body_len = 0;
+	u[2].body_erased = true;
+
+	/* Misuse: a body with the flag, or the flag on an erase. */
+	u[0].body = t[0]->body;
+	u[0].body_len = t[0]->blen;
+	assert_int_equal(store_append(f->st, u, 1, NULL), BUURT_EINVAL);
+	u[0].body = NULL;
+	u[0].body_len = 0;
+	u[3].body_erased = true;
+	assert_int_equal(store_append(f->st, u, 4, NULL), BUURT_EINVAL);
+	u[3].body_erased = false;
+	/* Without the flag a bodiless put is refused, as ever. */
+	u[0].body_erased = false;
+	assert_int_equal(store_append(f->st, u, 1, NULL), BUURT_EHASH);
+	u[0].body_erased = true;
+
+	/* First chunk: the two erased puts and s2; s1 is not live. */
+	assert_int_equal(store_append(f->st, u, 3, NULL), 0);
+	chain_reset(&f->a, t[2]);
+	assert_head(f->st, &f->a, 1);
+	assert_int_equal(store_get(f->st, f->a.pk, "story", "s1", &it), 0);
+	assert_item(&it, t[2], false);
+	store_item_fini(&it);
+	assert_int_equal(store_list(f->st, f->a.pk, "story", "", 100,
+	    SIZE_MAX, &pg), 0);
+	assert_int_equal(pg.n, 1);
+	assert_item(&pg.items[0], t[1], true);
+	store_page_fini(&pg);
+	/* No proof to serve yet. */
+	assert_int_equal(store_log(f->st, f->a.pk, 1, 10, SIZE_MAX, &pg),
+	    BUURT_ECORRUPT);
+
+	/* Second chunk: the erase and s3; a replay is all duplicates. */
+	assert_int_equal(store_append(f->st, u + 3, 2, NULL), 0);
+	chain_reset(&f->a, t[4]);
+	assert_head(f->st, &f->a, 2);
+	assert_int_equal(store_append(f->st, u, 5, &i), 0);
+	assert_int_equal(i, 5);
+	assert_head(f->st, &f->a, 2);
+
+	/* The chain is served with the erase as proof, no s1 body held. */
+	assert_int_equal(store_log(f->st, f->a.pk, 1, 10, SIZE_MAX, &pg), 0);
+	assert_int_equal(pg.n, 5);
+	for (i = 0; i < 5; i++) {
+		assert_item(&pg.items[i], t[i], i == 1 || i == 4);
+		if (i == 0 || i == 2) {
+			assert_non_null(pg.items[i].erase);
+			assert_memory_equal(pg.items[i].erase, t[3]->upd,
+			    t[3]->ulen);
+		} else {
+			assert_null(pg.items[i].erase);
+		}
+	}
+	store_page_fini(&pg);
+	assert_int_equal(store_get(f->st, f->a.pk, "story", "s1", &it), 0);
+	assert_item(&it, t[3], false);
+	store_item_fini(&it);
+	freev(t, 5);
+}
+
 static void
 test_batch_all_or_nothing(void **state)
 {
@@ -1436,6 +1526,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_equivocation, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_frozen, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_body_erased, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_batch_all_or_nothing,
 		    setup, teardown),

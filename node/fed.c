@@ -1,0 +1,635 @@
+/*
+ * fed.c: federation glue; see fed.h.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <buurt/key.h>
+#include <buurt/wire.h>
+
+#include "config.h"
+#include "fed.h"
+#include "log.h"
+#include "node.h"
+#include "repl.h"
+#include "server.h"
+#include "store.h"
+
+uint64_t
+fed_now_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || ts.tv_sec < 0) {
+		return 0;
+	}
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static const char *
+short_hex(char out[9], const uint8_t *id)
+{
+	char hex[BUURT_HEX_KEY_LEN + 1];
+
+	buurt_hex_encode(hex, id, BUURT_KEY_LEN);
+	memcpy(out, hex, 8);
+	out[8] = '\0';
+	return out;
+}
+
+/* A followed peer's sockets. */
+struct fed_peer {
+	uint8_t id[BUURT_KEY_LEN];	/* its node id */
+	struct server_sock *dealer;	/* to its sync ROUTER */
+	struct server_sock *sub;	/* to its pub PUB */
+};
+
+/* Everything federation holds beyond the repl. */
+struct fed {
+	struct server_sock *pub;	/* our pub PUB */
+	struct server_sock *sync;	/* our sync ROUTER */
+	struct fed_peer *peers;		/* followed peers' sockets */
+	size_t n_peers;			/* entries used */
+	size_t cap;			/* entries allocated */
+};
+
+static struct fed_peer *
+fed_peer_find(struct fed *f, const uint8_t id[BUURT_KEY_LEN])
+{
+	size_t i;
+
+	for (i = 0; i < f->n_peers; i++) {
+		if (memcmp(f->peers[i].id, id, BUURT_KEY_LEN) == 0) {
+			return &f->peers[i];
+		}
+	}
+	return NULL;
+}
+
+static struct fed_peer *
+fed_peer_get(struct fed *f, const uint8_t id[BUURT_KEY_LEN])
+{
+	struct fed_peer *p, *tmp;
+
+	if ((p = fed_peer_find(f, id)) != NULL) {
+		return p;
+	}
+	if (f->n_peers == f->cap) {
+		size_t cap = f->cap == 0 ? 8 : 2 * f->cap;
+
+		if ((tmp = realloc(f->peers, cap * sizeof(*tmp))) == NULL) {
+			return NULL;
+		}
+		f->peers = tmp;
+		f->cap = cap;
+	}
+	p = &f->peers[f->n_peers++];
+	memset(p, 0, sizeof(*p));
+	memcpy(p->id, id, BUURT_KEY_LEN);
+	return p;
+}
+
+/* A frame arrived on a peer's DEALER or SUB: hand it to the repl. */
+static int
+fed_peer_ready(void *arg, struct server_sock *ss)
+{
+	struct node *n = arg;
+	struct fed *f = n->fed;
+	struct server_msg m;
+	uint8_t id[BUURT_KEY_LEN];
+	size_t i;
+	bool is_sub = false, found = false;
+	int rc, budget;
+
+	for (i = 0; i < f->n_peers; i++) {
+		if (f->peers[i].dealer == ss || f->peers[i].sub == ss) {
+			memcpy(id, f->peers[i].id, BUURT_KEY_LEN);
+			is_sub = f->peers[i].sub == ss;
+			found = true;
+			break;
+		}
+	}
+	/* A bounded number per round, so no peer starves the others. */
+	for (budget = 0; budget < 256; budget++) {
+		memset(&m, 0, sizeof(m));
+		if ((rc = server_recv(ss, &m)) != 0) {
+			return rc == BUURT_EBUSY || rc == BUURT_ETOOBIG ? 0 :
+			    rc;
+		}
+		if (found && is_sub && m.n == 2) {
+			fed_on_peer_pub(n, id, m.f[0].data, m.f[0].len,
+			    m.f[1].data, m.f[1].len);
+		} else if (found && !is_sub && m.n == 1) {
+			fed_on_peer_reply(n, id, m.f[0].data, m.f[0].len);
+		} else {
+			n->fed_stats.dropped++;
+		}
+		server_msg_fini(&m);
+		/* The repl may have closed this very socket. */
+		if (fed_peer_find(f, id) == NULL ||
+		    (fed_peer_find(f, id)->dealer != ss &&
+		    fed_peer_find(f, id)->sub != ss)) {
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/* A request on our sync ROUTER: answer it. */
+static int
+fed_sync_ready(void *arg, struct server_sock *ss)
+{
+	struct node *n = arg;
+	struct server_msg m;
+	struct server_frame out[3];
+	uint8_t *reply = NULL;
+	size_t rlen = 0, k;
+	int rc, budget;
+
+	for (budget = 0; budget < 64; budget++) {
+		memset(&m, 0, sizeof(m));
+		if ((rc = server_recv(ss, &m)) != 0) {
+			return rc == BUURT_EBUSY || rc == BUURT_ETOOBIG ? 0 :
+			    rc;
+		}
+		/* [routing id, (empty delimiter,) request] */
+		if (m.n < 2 || m.n > 3 || (m.n == 3 && m.f[1].len != 0)) {
+			server_msg_fini(&m);
+			continue;
+		}
+		rc = syncsrv_handle(n, m.f[m.n - 1].data, m.f[m.n - 1].len,
+		    &reply, &rlen);
+		if (rc == 0) {
+			for (k = 0; k + 1 < m.n; k++) {
+				out[k] = m.f[k];
+			}
+			out[k].data = reply;
+			out[k].len = rlen;
+			(void)server_send(ss, out, k + 1);
+		}
+		free(reply);
+		reply = NULL;
+		server_msg_fini(&m);
+	}
+	return 0;
+}
+
+/*
+ * The repl's callbacks.
+ */
+
+static void
+io_disconnect(void *ctx, const uint8_t peer[BUURT_KEY_LEN])
+{
+	struct node *n = ctx;
+	struct fed *f = n->fed;
+	struct fed_peer *p;
+
+	if (f == NULL || (p = fed_peer_find(f, peer)) == NULL) {
+		return;
+	}
+	server_sock_close(p->dealer);
+	server_sock_close(p->sub);
+	*p = f->peers[--f->n_peers];
+}
+
+static int
+io_connect_sync(void *ctx, const uint8_t peer[BUURT_KEY_LEN],
+    const char *endpoint)
+{
+	struct node *n = ctx;
+	struct fed_peer *p;
+	struct buurt_err err;
+	char ids[9];
+	int rc;
+
+	if (n->fed == NULL || (p = fed_peer_get(n->fed, peer)) == NULL) {
+		return BUURT_ENOMEM;
+	}
+	server_sock_close(p->dealer);
+	server_sock_close(p->sub);
+	p->dealer = p->sub = NULL;
+	memset(&err, 0, sizeof(err));
+	rc = server_connect(n->server, &p->dealer, SERVER_DEALER, endpoint,
+	    n->id, peer, BUURT_CHUNK_MAX_BYTES + BUURT_FETCH_REPLY_OVERHEAD,
+	    &err);
+	if (rc == 0) {
+		rc = server_watch(p->dealer, fed_peer_ready, n);
+	}
+	if (rc != 0) {
+		log_warning(&n->log, "peer %s: sync %s: %s", short_hex(ids,
+		    peer), endpoint, err.msg[0] != '\0' ? err.msg :
+		    buurt_strerror(rc));
+	}
+	return rc;
+}
+
+static int
+io_subscribe(void *ctx, const uint8_t peer[BUURT_KEY_LEN],
+    const char *pub_endpoint)
+{
+	struct node *n = ctx;
+	struct fed_peer *p;
+	struct buurt_err err;
+	char ids[9];
+	int rc;
+
+	if (n->fed == NULL || (p = fed_peer_get(n->fed, peer)) == NULL) {
+		return BUURT_ENOMEM;
+	}
+	server_sock_close(p->sub);
+	p->sub = NULL;
+	memset(&err, 0, sizeof(err));
+	rc = server_connect(n->server, &p->sub, SERVER_SUB, pub_endpoint,
+	    n->id, peer, BUURT_MSG_MAX, &err);
+	if (rc == 0 && (rc = server_subscribe(p->sub, NULL, 0)) == 0) {
+		rc = server_watch(p->sub, fed_peer_ready, n);
+	}
+	if (rc != 0) {
+		log_warning(&n->log, "peer %s: pub %s: %s", short_hex(ids,
+		    peer), pub_endpoint, err.msg[0] != '\0' ? err.msg :
+		    buurt_strerror(rc));
+	}
+	return rc;
+}
+
+static int
+io_send_sync(void *ctx, const uint8_t peer[BUURT_KEY_LEN],
+    const uint8_t *req, size_t len)
+{
+	struct node *n = ctx;
+	struct fed_peer *p;
+	struct server_frame fr;
+
+	if (n->fed == NULL || (p = fed_peer_find(n->fed, peer)) == NULL ||
+	    p->dealer == NULL) {
+		return BUURT_ECONN;
+	}
+	fr.data = req;
+	fr.len = len;
+	return server_send(p->dealer, &fr, 1);
+}
+
+static int
+io_head(void *ctx, const uint8_t ns[BUURT_KEY_LEN], struct store_head *out)
+{
+	struct node *n = ctx;
+
+	return store_head(n->store, ns, out);
+}
+
+static int
+io_apply(void *ctx, const struct store_update *u, size_t n_u)
+{
+	struct node *n = ctx;
+	struct store_head h;
+	size_t dups = 0, i, first = 0;
+	int rc;
+
+	if (n_u == 0) {
+		return 0;
+	}
+	/* What is already held is not published again. */
+	if ((rc = store_head(n->store, u[0].env->ns, &h)) != 0) {
+		return rc;
+	}
+	for (i = 0; i < n_u && u[i].env->seq <= h.head.seq; i++) {
+		first = i + 1;
+	}
+	if ((rc = store_append(n->store, u, n_u, &dups)) != 0) {
+		return rc;
+	}
+	if (first < n_u) {
+		fed_publish(n, u + first, n_u - first);
+	}
+	return 0;
+}
+
+static int
+io_freeze(void *ctx, const struct buurt_envelope *env, const uint8_t *update,
+    size_t len)
+{
+	struct node *n = ctx;
+	char nss[9];
+	int rc;
+
+	rc = store_freeze(n->store, env, update, len);
+	log_warning(&n->log, "equivocation in namespace %s at seq %" PRIu64
+	    ": two different signed updates; namespace frozen%s",
+	    short_hex(nss, env->ns), env->seq, rc == 0 ? "" :
+	    " (but the evidence could not be stored)");
+	return rc;
+}
+
+static const struct repl_io fed_io = {
+	io_connect_sync,
+	io_subscribe,
+	io_disconnect,
+	io_send_sync,
+	io_head,
+	io_apply,
+	io_freeze,
+};
+
+/* Bind pub and sync with CURVE, and set who may connect. */
+static int
+fed_bind(struct node *n, struct buurt_err *err)
+{
+	struct fed *f = n->fed;
+	unsigned i;
+	int rc;
+
+	if (n->cfg.access == CONFIG_ACCESS_ALLOW_LIST) {
+		server_policy(n->server, SERVER_ALLOW_LIST);
+		for (i = 0; i < n->cfg.n_allow; i++) {
+			if ((rc = server_allow_node(n->server,
+			    n->cfg.allow[i])) != 0) {
+				return buurt_err_set(err, rc,
+				    "federation.allow", "federation.allow:"
+				    " entry %u is not a valid node id", i + 1);
+			}
+		}
+	} else {
+		server_policy(n->server, SERVER_OPEN);
+	}
+	if ((rc = server_bind(n->server, &f->pub, SERVER_PUB, n->cfg.pub,
+	    n->id, BUURT_MSG_MAX, err)) != 0 ||
+	    (rc = server_bind(n->server, &f->sync, SERVER_ROUTER,
+	    n->cfg.sync, n->id, BUURT_MSG_MAX, err)) != 0 ||
+	    (rc = server_watch(f->sync, fed_sync_ready, n)) != 0) {
+		return rc;
+	}
+	return 0;
+}
+
+int
+fed_open(struct node *n, struct buurt_err *err)
+{
+	struct repl_config rc_cfg;
+	struct store_peer *peers = NULL;
+	size_t i, np = 0;
+	uint64_t now = fed_now_ms();
+	int rc;
+
+	if (n->cfg.sync[0] == '\0') {
+		return 0;	/* federation off */
+	}
+	if ((n->fed = calloc(1, sizeof(*n->fed))) == NULL) {
+		return buurt_err_set(err, BUURT_ENOMEM, NULL, NULL);
+	}
+	if ((rc = fed_bind(n, err)) != 0) {
+		return rc;
+	}
+	memset(&rc_cfg, 0, sizeof(rc_cfg));
+	memcpy(rc_cfg.self, n->id->pk, BUURT_KEY_LEN);
+	rc_cfg.io = &fed_io;
+	rc_cfg.ctx = n;
+	if ((rc = repl_new(&n->repl, &rc_cfg)) != 0) {
+		return buurt_err_set(err, rc, NULL, "replication: %s",
+		    buurt_strerror(rc));
+	}
+	if ((rc = store_peers(n->store, &peers, &np)) != 0) {
+		return buurt_err_set(err, rc, NULL, "peers: %s",
+		    buurt_strerror(rc));
+	}
+	for (i = 0; i < np; i++) {
+		char ids[9];
+
+		if ((rc = repl_follow(n->repl, peers[i].id, peers[i].endpoint,
+		    now)) != 0) {
+			log_warning(&n->log, "cannot follow %s at %s: %s",
+			    short_hex(ids, peers[i].id), peers[i].endpoint,
+			    buurt_strerror(rc));
+			continue;
+		}
+		log_info(&n->log, "following %s at %s",
+		    short_hex(ids, peers[i].id), peers[i].endpoint);
+	}
+	free(peers);
+	n->next_heartbeat_ms = now;
+	log_notice(&n->log, "federating: sync %s, pub %s, access %s",
+	    n->cfg.sync, n->cfg.pub_advertised,
+	    n->cfg.access == CONFIG_ACCESS_OPEN ? "open" : "allow-list");
+	return 0;
+}
+
+void
+fed_close(struct node *n)
+{
+	size_t i;
+
+	repl_free(n->repl);
+	n->repl = NULL;
+	if (n->fed == NULL) {
+		return;
+	}
+	for (i = 0; i < n->fed->n_peers; i++) {
+		server_sock_close(n->fed->peers[i].dealer);
+		server_sock_close(n->fed->peers[i].sub);
+	}
+	server_sock_close(n->fed->pub);
+	server_sock_close(n->fed->sync);
+	free(n->fed->peers);
+	free(n->fed);
+	n->fed = NULL;
+}
+
+static int
+fed_pub_send(struct node *n, const uint8_t *topic, size_t tlen,
+    const uint8_t *frame, size_t len)
+{
+	struct server_frame fr[2];
+
+	fr[0].data = topic;
+	fr[0].len = tlen;
+	fr[1].data = frame;
+	fr[1].len = len;
+	return server_send(n->fed->pub, fr, 2);
+}
+
+void
+fed_publish(struct node *n, const struct store_update *u, size_t n_u)
+{
+	uint8_t topic[BUURT_KEY_LEN];
+	uint8_t *frame = NULL;
+	size_t i, len = 0;
+	int rc;
+
+	if (n->fed == NULL) {
+		return;
+	}
+	for (i = 0; i < n_u; i++) {
+		/* A put whose body is gone travels only by fetch. */
+		if (u[i].env->op == BUURT_OP_PUT && u[i].body == NULL) {
+			continue;
+		}
+		rc = buurt_pub_update_encode(&frame, &len, topic, u[i].update,
+		    u[i].update_len, u[i].body, u[i].body_len);
+		if (rc == 0) {
+			rc = fed_pub_send(n, topic, sizeof(topic), frame,
+			    len);
+		}
+		free(frame);
+		frame = NULL;
+		if (rc != 0) {
+			n->fed_stats.publish_failed++;
+			log_debug(&n->log, "publish: %s", buurt_strerror(rc));
+		} else {
+			n->fed_stats.published++;
+		}
+	}
+}
+
+/* One round of heartbeats: every head, in parts. */
+static void
+fed_heartbeat(struct node *n, uint64_t now)
+{
+	struct store_head *heads = NULL;
+	struct buurt_ns_head *nh = NULL;
+	struct buurt_heartbeat hb;
+	uint8_t *nss = NULL, *frame = NULL;
+	size_t i, k, cnt = 0, parts, len = 0;
+	int rc;
+
+	if ((rc = store_heads(n->store, &heads, &nss, &cnt)) != 0) {
+		log_warning(&n->log, "heartbeat: %s", buurt_strerror(rc));
+		goto out;
+	}
+	if (cnt > 0 && (nh = calloc(cnt, sizeof(*nh))) == NULL) {
+		goto out;
+	}
+	for (i = 0, k = 0; i < cnt; i++) {
+		if (heads[i].head.seq == 0) {
+			continue;
+		}
+		memcpy(nh[k].ns, nss + i * BUURT_KEY_LEN, BUURT_KEY_LEN);
+		nh[k].seq = heads[i].head.seq;
+		memcpy(nh[k].hash, heads[i].head.hash, BUURT_HASH_LEN);
+		k++;
+	}
+	parts = buurt_heartbeat_parts(k);
+	for (i = 0; i < parts; i++) {
+		size_t lo = i * BUURT_HEARTBEAT_HEADS;
+
+		memset(&hb, 0, sizeof(hb));
+		memcpy(hb.node, n->id->pk, BUURT_KEY_LEN);
+		hb.time = now;
+		hb.part = (uint32_t)i;
+		hb.parts = (uint32_t)parts;
+		hb.heads = nh != NULL ? nh + lo : NULL;
+		hb.n_heads = k - lo < BUURT_HEARTBEAT_HEADS ? k - lo :
+		    BUURT_HEARTBEAT_HEADS;
+		if ((rc = buurt_heartbeat_encode(&frame, &len, &hb)) != 0 ||
+		    (rc = fed_pub_send(n,
+		    (const uint8_t *)BUURT_HEARTBEAT_TOPIC,
+		    BUURT_HEARTBEAT_TOPIC_LEN, frame, len)) != 0) {
+			log_debug(&n->log, "heartbeat: %s",
+			    buurt_strerror(rc));
+		}
+		free(frame);
+		frame = NULL;
+	}
+out:
+	free(heads);
+	free(nss);
+	free(nh);
+}
+
+int
+fed_tick(struct node *n, uint64_t now_ms)
+{
+	int wait, rc;
+
+	if (n->repl == NULL) {
+		return 1000;
+	}
+	if ((rc = repl_tick(n->repl, now_ms)) != 0) {
+		log_error(&n->log, "replication: %s", buurt_strerror(rc));
+	}
+	if (n->fed != NULL && now_ms >= n->next_heartbeat_ms) {
+		fed_heartbeat(n, now_ms);
+		n->next_heartbeat_ms = now_ms + n->cfg.heartbeat_ms;
+	}
+	wait = repl_next_deadline(n->repl, now_ms);
+	if (n->fed != NULL &&
+	    n->next_heartbeat_ms - now_ms < (uint64_t)wait) {
+		wait = (int)(n->next_heartbeat_ms - now_ms);
+	}
+	return wait;
+}
+
+void
+fed_on_peer_reply(struct node *n, const uint8_t peer[BUURT_KEY_LEN],
+    const uint8_t *buf, size_t len)
+{
+	int rc;
+
+	if (n->repl != NULL && (rc = repl_on_sync(n->repl, peer, buf, len,
+	    fed_now_ms())) != 0) {
+		log_error(&n->log, "replication: %s", buurt_strerror(rc));
+	}
+}
+
+void
+fed_on_peer_pub(struct node *n, const uint8_t peer[BUURT_KEY_LEN],
+    const uint8_t *topic, size_t tlen, const uint8_t *buf, size_t len)
+{
+	int rc;
+
+	if (n->repl != NULL && (rc = repl_on_pub(n->repl, peer, topic, tlen,
+	    buf, len, fed_now_ms())) != 0) {
+		log_error(&n->log, "replication: %s", buurt_strerror(rc));
+	}
+}
+
+int
+fed_follow(struct node *n, const struct buurt_request *rq,
+    struct buurt_err *err)
+{
+	char ids[9];
+	int rc;
+
+	if (memcmp(rq->node, n->id->pk, BUURT_KEY_LEN) == 0) {
+		return buurt_err_set(err, BUURT_EINVAL, "node",
+		    "a node does not follow itself");
+	}
+	if (n->repl == NULL || n->fed == NULL) {
+		return buurt_err_set(err, BUURT_ENOTSUP, NULL, "federation"
+		    " is off: set [federation] sync and pub in %s",
+		    "buurt.conf");
+	}
+	if ((rc = store_peer_put(n->store, rq->node, rq->endpoint)) != 0) {
+		return buurt_err_set(err, rc, NULL, "cannot store the peer:"
+		    " %s", buurt_strerror(rc));
+	}
+	if ((rc = repl_follow(n->repl, rq->node, rq->endpoint,
+	    fed_now_ms())) != 0) {
+		return buurt_err_set(err, rc, "node", "cannot follow: %s",
+		    buurt_strerror(rc));
+	}
+	log_notice(&n->log, "following %s at %s", short_hex(ids, rq->node),
+	    rq->endpoint);
+	return 0;
+}
+
+int
+fed_unfollow(struct node *n, const struct buurt_request *rq,
+    struct buurt_err *err)
+{
+	char ids[9];
+	int rc;
+
+	if ((rc = store_peer_del(n->store, rq->node)) != 0) {
+		return buurt_err_set(err, rc, "node", rc == BUURT_ENOTFOUND ?
+		    "not following that node" : "cannot forget the peer: %s",
+		    buurt_strerror(rc));
+	}
+	if (n->repl != NULL) {
+		(void)repl_unfollow(n->repl, rq->node);
+	}
+	log_notice(&n->log, "no longer following %s",
+	    short_hex(ids, rq->node));
+	return 0;
+}
