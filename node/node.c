@@ -27,6 +27,7 @@
 #include "identity.h"
 #include "log.h"
 #include "node.h"
+#include "repl.h"
 #include "server.h"
 #include "store.h"
 
@@ -587,6 +588,96 @@ out:
 	return rc;
 }
 
+/* Add a counter to st (its array has room for all of them). */
+static void
+status_count(struct buurt_status *st, const char *name, uint64_t v)
+{
+	struct buurt_counter *c = &st->counters[st->n_counters++];
+
+	(void)snprintf(c->name, sizeof(c->name), "%s", name);
+	c->value = v;
+}
+
+static int
+counter_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct buurt_counter *)a)->name,
+	    ((const struct buurt_counter *)b)->name);
+}
+
+/* The federation part of status: endpoints, peers, counters. */
+static int
+node_status_fed(struct node *n, struct buurt_status *st)
+{
+	struct repl_peer_status *ps = NULL;
+	struct server_stats zs;
+	size_t i, np = 0;
+	int rc;
+
+	if ((st->counters = calloc(BUURT_STATUS_COUNTERS_MAX,
+	    sizeof(*st->counters))) == NULL) {
+		return BUURT_ENOMEM;
+	}
+	status_count(st, "api_requests", n->stats.requests);
+	status_count(st, "api_refused", n->stats.refused);
+	status_count(st, "writes", n->stats.writes);
+	if (n->fed == NULL) {
+		return 0;
+	}
+	(void)snprintf(st->sync, sizeof(st->sync), "%s", n->cfg.sync);
+	(void)snprintf(st->pub, sizeof(st->pub), "%s",
+	    n->cfg.pub_advertised);
+	if (n->repl != NULL) {
+		const struct repl_stats *rs = repl_stats(n->repl);
+
+		status_count(st, "applied", rs->applied);
+		status_count(st, "duplicates", rs->duplicates);
+		status_count(st, "chunks", rs->chunks);
+		status_count(st, "signatures", rs->sigs);
+		status_count(st, "rejected", rs->rejected);
+		status_count(st, "rejected_sig", rs->rejected_sig);
+		status_count(st, "rejected_chain", rs->rejected_chain);
+		status_count(st, "rejected_format", rs->rejected_format);
+		status_count(st, "rejected_future", rs->rejected_future);
+		status_count(st, "rejected_schema", rs->rejected_schema);
+		status_count(st, "gaps", rs->gaps);
+		status_count(st, "equivocations", rs->equivocations);
+		status_count(st, "buffered_dropped", rs->buffered_dropped);
+		status_count(st, "queue_dropped", rs->queue_dropped);
+		if ((rc = repl_peers(n->repl, &ps, &np)) != 0) {
+			return rc;
+		}
+	}
+	status_count(st, "published", n->fed_stats.published);
+	status_count(st, "publish_failed", n->fed_stats.publish_failed);
+	status_count(st, "peer_frames_dropped", n->fed_stats.dropped);
+	status_count(st, "sync_requests", n->sync_stats.requests);
+	status_count(st, "sync_refused", n->sync_stats.refused);
+	status_count(st, "sync_updates_served", n->sync_stats.updates);
+	server_stats(n->server, &zs);
+	status_count(st, "zap_accepted", zs.zap_accepted);
+	status_count(st, "zap_refused", zs.zap_refused);
+	status_count(st, "zap_malformed", zs.zap_malformed);
+	if (np > 0 && (st->peers = calloc(np, sizeof(*st->peers))) == NULL) {
+		free(ps);
+		return BUURT_ENOMEM;
+	}
+	for (i = 0; i < np; i++) {
+		struct buurt_peer_status *q = &st->peers[i];
+
+		memcpy(q->id, ps[i].id, BUURT_KEY_LEN);
+		(void)snprintf(q->endpoint, sizeof(q->endpoint), "%s",
+		    ps[i].endpoint);
+		(void)snprintf(q->pub, sizeof(q->pub), "%s", ps[i].pub);
+		(void)snprintf(q->state, sizeof(q->state), "%s",
+		    ps[i].state != NULL ? ps[i].state : "");
+		q->last = ps[i].last_ms;
+	}
+	st->n_peers = np;
+	free(ps);
+	return 0;
+}
+
 static int
 handle_status(struct node *n, struct buurt_request *rq,
     struct buurt_err *err, uint8_t **reply, size_t *rlen)
@@ -628,13 +719,22 @@ handle_status(struct node *n, struct buurt_request *rq,
 		memcpy(s->hash, heads[i].head.hash, BUURT_HASH_LEN);
 		s->time = heads[i].head.time;
 		s->records = heads[i].records;
+		s->frozen = heads[i].frozen;
 	}
+	if ((rc = node_status_fed(n, &st)) != 0) {
+		rc = node_fault(n, err, rc, "status");
+		goto out;
+	}
+	/* Replies are canonical: map keys in order. */
+	qsort(st.counters, st.n_counters, sizeof(*st.counters), counter_cmp);
 	log_debug(&n->log, "status: %zu namespaces", count);
 	if ((rc = buurt_reply_status(reply, rlen, rq->rid, &st)) != 0) {
 		rc = node_fault(n, err, rc, "reply");
 	}
 out:
 	free(st.ns);
+	free(st.peers);
+	free(st.counters);
 	free(heads);
 	free(nss);
 	return rc;

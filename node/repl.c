@@ -1066,6 +1066,10 @@ repl_on_fetch(struct repl *r, struct repl_peer *p, const struct repl_req *q,
 		u[i].body_len = it->body_len;
 		u[i].body_erased = it->env.op == BUURT_OP_PUT &&
 		    it->body == NULL;
+		if (u[i].body_erased) {
+			u[i].erase = it->erase;
+			u[i].erase_len = it->erase_len;
+		}
 	}
 	if (r->io->head(r->ctx, q->ns, &h) != 0) {
 		rc = repl_reset(r, p, now);

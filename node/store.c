@@ -53,6 +53,7 @@ struct store {
 	MDB_dbi meta;		/* name -> value (format version) */
 	MDB_dbi evidence;	/* ns || seq -> the other update */
 	MDB_dbi peer;		/* node id -> endpoint */
+	MDB_dbi proof;		/* ns || seq -> erase proof of a put */
 	uint64_t map_max;	/* the map never grows past this */
 };
 
@@ -332,7 +333,9 @@ store_format(struct store *st)
 	    (rc = store_err(mdb_dbi_open(txn, "evidence", MDB_CREATE,
 	    &st->evidence))) != 0 ||
 	    (rc = store_err(mdb_dbi_open(txn, "peer", MDB_CREATE,
-	    &st->peer))) != 0) {
+	    &st->peer))) != 0 ||
+	    (rc = store_err(mdb_dbi_open(txn, "proof", MDB_CREATE,
+	    &st->proof))) != 0) {
 		goto out;
 	}
 	rc = mdb_txn_commit(txn);
@@ -551,6 +554,14 @@ store_put1(struct store *st, MDB_txn *txn, const struct store_update *u,
 	}
 	/* A put whose body was erased is a version already erased. */
 	live = env->op == BUURT_OP_PUT && !u->body_erased;
+	if (u->body_erased && u->erase != NULL && u->erase_len > 0 &&
+	    u->erase_len <= BUURT_UPDATE_MAX) {
+		v.mv_size = u->erase_len;
+		v.mv_data = (void *)u->erase;
+		if ((rc = mdb_put(txn, st->proof, &k, &v, 0)) != 0) {
+			return store_err(rc);
+		}
+	}
 	if (live) {
 		v.mv_size = u->body_len;
 		v.mv_data = (void *)u->body;
@@ -922,8 +933,8 @@ store_erase_proof(struct store *st, MDB_txn *txn, const uint8_t *ns,
 	struct buurt_envelope env, e2;
 	MDB_cursor *cur = NULL;
 	struct store_item er;
-	uint8_t rkb[STORE_REC_KEY_MAX], sb[8];
-	MDB_val rk, v;
+	uint8_t rkb[STORE_REC_KEY_MAX], sb[8], pkb[STORE_SEQ_KEY_LEN];
+	MDB_val rk, v, pk;
 	int rc;
 
 	memset(&er, 0, sizeof(er));
@@ -933,6 +944,23 @@ store_erase_proof(struct store *st, MDB_txn *txn, const uint8_t *ns,
 	}
 	if (env.op != BUURT_OP_PUT) {
 		return 0;
+	}
+	/* A proof received with the put, before its erase was held. */
+	store_seqkey(pkb, ns, env.seq);
+	pk.mv_size = sizeof(pkb);
+	pk.mv_data = pkb;
+	if ((rc = mdb_get(txn, st->proof, &pk, &v)) == 0) {
+		if (v.mv_size == 0 || v.mv_size > BUURT_UPDATE_MAX) {
+			return BUURT_ECORRUPT;
+		}
+		if ((it->erase = store_dup(v.mv_data, v.mv_size)) == NULL) {
+			return BUURT_ENOMEM;
+		}
+		it->erase_len = v.mv_size;
+		return 0;
+	}
+	if (rc != MDB_NOTFOUND) {
+		return store_err(rc);
 	}
 	rk.mv_size = store_reckey(rkb, ns, env.kind, strlen(env.kind),
 	    env.id, strlen(env.id));

@@ -15,6 +15,10 @@
  *   evidence ns(32) || seq(8)                -> an update that conflicts
  *                                               with the one in log
  *   peer   node id(32)                       -> sync endpoint (str)
+ *   proof  ns(32) || seq(8)                  -> the erase update that
+ *                                               removed this put's body
+ *                                               (kept for bodiless puts
+ *                                               received from peers)
  *
  * Durability: the environment never uses MDB_NOSYNC or MDB_NOMETASYNC, so
  * a store_append() that returned 0 is on disk.  A full map grows (abort,
@@ -71,6 +75,11 @@ struct store_update {
 					 * (buurt_chunk_verify()): stored
 					 * without a body, its record not
 					 * live */
+	const uint8_t *erase;		/* with body_erased: the verified
+					 * erase update (proof), kept so the
+					 * put can be served on before the
+					 * erase itself is held; may be NULL */
+	size_t erase_len;		/* its bytes */
 };
 
 /* An update read back, with copies owned by the holder. */

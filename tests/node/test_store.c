@@ -984,9 +984,40 @@ test_body_erased(void **state)
 	assert_int_equal(pg.n, 1);
 	assert_item(&pg.items[0], t[1], true);
 	store_page_fini(&pg);
-	/* No proof to serve yet. */
+	/* Without the proofs there is nothing to serve them with yet. */
 	assert_int_equal(store_log(f->st, f->a.pk, 1, 10, SIZE_MAX, &pg),
 	    BUURT_ECORRUPT);
+
+	/* With the proofs received alongside, the puts are served before
+	 * the erase is held (as a relay must). */
+	{
+		struct fx g;
+		struct store_config gc;
+		struct store_update w[3];
+
+		memset(&g, 0, sizeof(g));
+		snprintf(g.dir, sizeof(g.dir), "%s/relay", f->dir);
+		memset(&gc, 0, sizeof(gc));
+		gc.path = g.dir;
+		assert_int_equal(store_open(&g.st, &gc), 0);
+		memcpy(w, u, sizeof(w));
+		w[0].erase = t[3]->upd;
+		w[0].erase_len = t[3]->ulen;
+		w[2].erase = t[3]->upd;
+		w[2].erase_len = t[3]->ulen;
+		assert_int_equal(store_append(g.st, w, 3, NULL), 0);
+		assert_int_equal(store_log(g.st, f->a.pk, 1, 10, SIZE_MAX,
+		    &pg), 0);
+		assert_int_equal(pg.n, 3);
+		assert_non_null(pg.items[0].erase);
+		assert_int_equal(pg.items[0].erase_len, t[3]->ulen);
+		assert_memory_equal(pg.items[0].erase, t[3]->upd, t[3]->ulen);
+		assert_null(pg.items[1].erase);
+		assert_non_null(pg.items[2].erase);
+		store_page_fini(&pg);
+		store_close(g.st);
+		/* rm_rf of the fixture removes it. */
+	}
 
 	/* Second chunk: the erase and s3; a replay is all duplicates. */
 	assert_int_equal(store_append(f->st, u + 3, 2, NULL), 0);
