@@ -409,6 +409,11 @@ fed_open(struct node *n, struct buurt_err *err)
 	}
 	free(peers);
 	n->next_heartbeat_ms = now;
+	if (np > 0 && !n->force_write) {
+		n->write_gate = true;
+		log_notice(&n->log, "writes wait until the %zu followed"
+		    " peer%s are caught up with", np, np == 1 ? "" : "s");
+	}
 	log_notice(&n->log, "federating: sync %s, pub %s, access %s",
 	    n->cfg.sync, n->cfg.pub_advertised,
 	    n->cfg.access == CONFIG_ACCESS_OPEN ? "open" : "allow-list");
@@ -547,6 +552,11 @@ fed_tick(struct node *n, uint64_t now_ms)
 	}
 	if ((rc = repl_tick(n->repl, now_ms)) != 0) {
 		log_error(&n->log, "replication: %s", buurt_strerror(rc));
+	}
+	if (n->write_gate && !repl_syncing(n->repl)) {
+		n->write_gate = false;
+		log_notice(&n->log, "caught up with every followed peer:"
+		    " writes open");
 	}
 	if (n->fed != NULL && now_ms >= n->next_heartbeat_ms) {
 		fed_heartbeat(n, now_ms);

@@ -40,7 +40,7 @@ usage(FILE *fp)
 "    buurtd - the buurt node daemon\n"
 "\n"
 "SYNOPSIS\n"
-"    buurtd [-v | --verbose] [--log-level LEVEL] DIR\n"
+"    buurtd [-v | --verbose] [--log-level LEVEL] [--force-write] DIR\n"
 "    buurtd --version | --help\n"
 "\n"
 "DESCRIPTION\n"
@@ -58,6 +58,11 @@ usage(FILE *fp)
 "    -v, --verbose        log at level debug\n"
 "    --log-level LEVEL    error, warning, notice, info or debug;\n"
 "                         overrides [log] level of buurt.conf\n"
+"    --force-write        write at once after a start, without first\n"
+"                         catching up with the followed peers (who may\n"
+"                         hold newer updates of this node's own\n"
+"                         namespace, e.g. after a restore from an old\n"
+"                         backup): writing then may fork the chain\n"
 "    --version            print the version and exit\n"
 "    -h, --help           print this help and exit\n"
 "\n"
@@ -192,6 +197,7 @@ main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "force-write", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -220,6 +226,9 @@ main(int argc, char **argv)
 				    optarg);
 				return EX_USAGE;
 			}
+			break;
+		case 'F':
+			opt.force_write = true;
 			break;
 		case 'V':
 			printf("buurtd %s\n", BUURT_VERSION_STRING);

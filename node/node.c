@@ -120,6 +120,7 @@ node_open(struct node **outp, const char *dir,
 	}
 	n->log.level = opt != NULL && opt->log_level != 0 ?
 	    opt->log_level : n->cfg.log_level;
+	n->force_write = opt != NULL && opt->force_write;
 	if ((rc = identity_lock(&n->lock_fd, dir, err)) != 0) {
 		goto out;
 	}
@@ -290,6 +291,16 @@ node_next(struct node *n, struct buurt_envelope *env, const char *kind,
 
 	if ((rc = store_head(n->store, n->id->pk, &sh)) != 0) {
 		return node_fault(n, err, rc, "head");
+	}
+	/*
+	 * Restored from an old backup, this node's head may be behind what
+	 * its peers hold of its own namespace: signing now would fork it.
+	 */
+	if (n->write_gate && !n->force_write) {
+		return buurt_err_set(err, BUURT_EBUSY, NULL, "this node is"
+		    " catching up with its peers before it writes (they may"
+		    " hold newer updates of its own namespace); try again"
+		    " shortly, or see buurtd --force-write");
 	}
 	if (sh.frozen != 0) {
 		log_error(&n->log, "own namespace frozen at seq %" PRIu64

@@ -14,6 +14,7 @@
 #ifndef BUURT_NODE_NODE_H
 #define BUURT_NODE_NODE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -42,6 +43,7 @@ struct node_options {
 	int log_level;		/* 0, or an enum log_level overriding
 				 * [log] level */
 	FILE *log_fp;		/* where to log; NULL = stderr */
+	bool force_write;	/* write at once, not after catching up */
 };
 
 /* Counters since the node was opened. */
@@ -63,6 +65,10 @@ struct node {
 	struct syncsrv_stats sync_stats; /* the sync service's counters */
 	struct repl *repl;	/* replication, when federating (owned) */
 	struct fed *fed;	/* federation sockets, or NULL (owned) */
+	bool write_gate;	/* own writes wait until the peers followed
+				 * at start are live: one of them may hold
+				 * newer updates of our own namespace */
+	bool force_write;	/* the operator waived the gate */
 	uint64_t next_heartbeat_ms; /* when the next heartbeat is due */
 	struct fed_stats fed_stats; /* publishing counters */
 };
