@@ -6,7 +6,11 @@
 #include <string.h>
 #include <time.h>
 
+#include <buurt/body.h>
 #include <buurt/key.h>
+#include <buurt/mp.h>
+
+#include <msgpack.h>
 #include <buurt/wire.h>
 
 #include "config.h"
@@ -642,4 +646,58 @@ fed_unfollow(struct node *n, const struct buurt_request *rq,
 	log_notice(&n->log, "no longer following %s",
 	    short_hex(ids, rq->node));
 	return 0;
+}
+
+/* The "name" field of a canonical profile body, into out[0..cap). */
+static bool
+profile_name(const uint8_t *b, size_t len, char *out, size_t cap)
+{
+	msgpack_unpacked up;
+	size_t off = 0;
+	uint32_t i;
+	bool found = false;
+
+	if (buurt_body_check(b, len) != 0) {
+		return false;
+	}
+	msgpack_unpacked_init(&up);
+	if (msgpack_unpack_next(&up, (const char *)b, len, &off) ==
+	    MSGPACK_UNPACK_SUCCESS && up.data.type == MSGPACK_OBJECT_MAP) {
+		for (i = 0; i < up.data.via.map.size; i++) {
+			const msgpack_object_kv *kv = &up.data.via.map.ptr[i];
+
+			if (kv->key.via.str.size == 4 &&
+			    memcmp(kv->key.via.str.ptr, "name", 4) == 0 &&
+			    kv->val.type == MSGPACK_OBJECT_STR &&
+			    kv->val.via.str.size > 0 &&
+			    kv->val.via.str.size < cap) {
+				memcpy(out, kv->val.via.str.ptr,
+				    kv->val.via.str.size);
+				out[kv->val.via.str.size] = '\0';
+				found = true;
+				break;
+			}
+		}
+	}
+	msgpack_unpacked_destroy(&up);
+	return found;
+}
+
+void
+fed_ns_name(struct node *n, const uint8_t ns[BUURT_KEY_LEN], char *out,
+    size_t cap)
+{
+	struct store_page pg;
+
+	out[0] = '\0';
+	memset(&pg, 0, sizeof(pg));
+	if (store_list(n->store, ns, "profile", "", 1, BUURT_BODY_MAX,
+	    &pg) != 0) {
+		return;
+	}
+	if (pg.n == 1 && pg.items[0].body != NULL) {
+		(void)profile_name(pg.items[0].body, pg.items[0].body_len,
+		    out, cap);
+	}
+	store_page_fini(&pg);
 }

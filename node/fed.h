@@ -61,6 +61,13 @@ void fed_on_peer_reply(struct node *n, const uint8_t peer[BUURT_KEY_LEN],
 void fed_on_peer_pub(struct node *n, const uint8_t peer[BUURT_KEY_LEN],
     const uint8_t *topic, size_t tlen, const uint8_t *buf, size_t len);
 
+/*
+ * fed_ns_name: the name a namespace gives itself: the "name" of its
+ * first live profile record, or "" into out[0..cap).
+ */
+void fed_ns_name(struct node *n, const uint8_t ns[BUURT_KEY_LEN], char *out,
+    size_t cap);
+
 /* fed_now_ms: the wall clock in ms since the epoch. */
 uint64_t fed_now_ms(void);
 

@@ -725,6 +725,8 @@ handle_status(struct node *n, struct buurt_request *rq,
 		if (memcmp(s->ns, n->id->pk, BUURT_KEY_LEN) == 0) {
 			(void)snprintf(s->name, sizeof(s->name), "%s",
 			    n->cfg.name);
+		} else {
+			fed_ns_name(n, s->ns, s->name, sizeof(s->name));
 		}
 		s->seq = heads[i].head.seq;
 		memcpy(s->hash, heads[i].head.hash, BUURT_HASH_LEN);
