@@ -994,11 +994,13 @@ test_body_erased(void **state)
 		struct fx g;
 		struct store_config gc;
 		struct store_update w[3];
+		char gdir[sizeof(f->dir) + 8];
 
 		memset(&g, 0, sizeof(g));
-		snprintf(g.dir, sizeof(g.dir), "%s/relay", f->dir);
+		assert_true((size_t)snprintf(gdir, sizeof(gdir), "%s/relay",
+		    f->dir) < sizeof(gdir));
 		memset(&gc, 0, sizeof(gc));
-		gc.path = g.dir;
+		gc.path = gdir;
 		assert_int_equal(store_open(&g.st, &gc), 0);
 		memcpy(w, u, sizeof(w));
 		w[0].erase = t[3]->upd;
