@@ -99,7 +99,9 @@ done
 
 # A follower killed while its peer writes catches up after a restart.
 node_kill "$T/geffen"
-for i in $(seq 100); do
+# 1,000 updates while the follower is down (a tight loop of writes
+# through one process would be faster; this is the command line).
+for i in $(seq 1000); do
 	put_initiative haren "k$i" "Written while geffen was down $i"
 done
 node_start "$T/geffen"
