@@ -27,6 +27,7 @@
 #include "identity.h"
 #include "log.h"
 #include "node.h"
+#include "query.h"
 #include "repl.h"
 #include "server.h"
 #include "store.h"
@@ -789,6 +790,12 @@ node_handle(struct node *n, const uint8_t *req, size_t len,
 		break;
 	case BUURT_API_STATUS:
 		rc = handle_status(n, &rq, &err, reply, rlen);
+		break;
+	case BUURT_API_QUERY:
+		rc = query_run(n, &rq, &err, reply, rlen);
+		break;
+	case BUURT_API_COUNTS:
+		rc = query_counts(n, &rq, &err, reply, rlen);
 		break;
 	case BUURT_API_FOLLOW:
 	case BUURT_API_UNFOLLOW:

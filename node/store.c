@@ -1243,6 +1243,358 @@ out:
 	return rc;
 }
 
+/*
+ * Queries across namespaces.
+ */
+
+/* LMDB's default key order: bytewise, a prefix before its extensions. */
+static int
+store_keycmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	if (c != 0) {
+		return c;
+	}
+	return alen < blen ? -1 : alen > blen;
+}
+
+bool
+store_key_check(const uint8_t *key, size_t len)
+{
+	size_t klen;
+
+	if (key == NULL || len < BUURT_KEY_LEN + 3 || len > STORE_KEY_MAX) {
+		return false;
+	}
+	klen = key[BUURT_KEY_LEN];
+	if (klen == 0 || klen > BUURT_KIND_MAX ||
+	    len < BUURT_KEY_LEN + 1 + klen + 1 ||
+	    len - BUURT_KEY_LEN - 1 - klen > BUURT_ID_MAX) {
+		return false;
+	}
+	return buurt_kind_valid((const char *)key + BUURT_KEY_LEN + 1,
+	    klen) && buurt_id_valid((const char *)key + BUURT_KEY_LEN + 1 +
+	    klen, len - BUURT_KEY_LEN - 1 - klen);
+}
+
+size_t
+store_key_make(uint8_t key[STORE_KEY_MAX], const uint8_t ns[BUURT_KEY_LEN],
+    const char *kind, const char *id)
+{
+	size_t klen, idlen;
+
+	if (key == NULL || ns == NULL || kind == NULL || id == NULL) {
+		return 0;
+	}
+	klen = strnlen(kind, BUURT_KIND_MAX + 1);
+	idlen = strnlen(id, BUURT_ID_MAX + 1);
+	if (klen > BUURT_KIND_MAX || idlen > BUURT_ID_MAX ||
+	    !buurt_kind_valid(kind, klen) || !buurt_id_valid(id, idlen)) {
+		return 0;
+	}
+	return store_reckey(key, ns, kind, klen, id, idlen);
+}
+
+/*
+ * store_scan_body: run q's filter on the body of seq in ns.  A live
+ * record without a body (never expected) does not match.
+ */
+static int
+store_scan_body(struct store *st, MDB_txn *txn, const struct store_query *q,
+    const uint8_t *ns, uint64_t seq, size_t *filtered, bool *match)
+{
+	uint8_t kb[STORE_SEQ_KEY_LEN];
+	MDB_val k, v;
+	int rc;
+
+	*match = false;
+	store_seqkey(kb, ns, seq);
+	k.mv_size = sizeof(kb);
+	k.mv_data = kb;
+	if ((rc = mdb_get(txn, st->body, &k, &v)) == MDB_NOTFOUND) {
+		return 0;
+	}
+	if (rc != 0) {
+		return store_err(rc);
+	}
+	if (v.mv_size > BUURT_BODY_MAX) {
+		return BUURT_ECORRUPT;
+	}
+	*filtered += v.mv_size;
+	return q->filter(q->filter_ctx, v.mv_data, v.mv_size, match);
+}
+
+int
+store_scan(struct store *st, const struct store_query *q,
+    struct store_page *out, uint8_t next[STORE_KEY_MAX], size_t *next_len)
+{
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	struct store_item it;
+	uint8_t pfx[STORE_KEY_MAX], seek[STORE_KEY_MAX], last[STORE_KEY_MAX];
+	uint8_t ikey[STORE_KEY_MAX], state;
+	size_t plen = 0, klen = 0, lastlen = 0, ilen = 0, scanned = 0;
+	size_t cap = 0, bytes = 0, filtered = 0;
+	const uint8_t *kp;
+	MDB_val k, v;
+	uint64_t seq;
+	bool stop, match;
+	int rc;
+
+	memset(&it, 0, sizeof(it));
+	if (out != NULL) {
+		memset(out, 0, sizeof(*out));
+	}
+	if (next_len != NULL) {
+		*next_len = 0;
+	}
+	if (st == NULL || q == NULL || out == NULL || next == NULL ||
+	    next_len == NULL || q->limit == 0 || q->max_scan == 0 ||
+	    (q->after != NULL && !store_key_check(q->after, q->after_len))) {
+		return BUURT_EINVAL;
+	}
+	if (q->kind != NULL) {
+		klen = strnlen(q->kind, BUURT_KIND_MAX + 1);
+		if (klen > BUURT_KIND_MAX || !buurt_kind_valid(q->kind, klen)) {
+			return BUURT_EINVAL;
+		}
+	}
+	/* The range: ns || klen || kind, ns, or every key. */
+	if (q->ns != NULL && q->kind != NULL) {
+		plen = store_reckey(pfx, q->ns, q->kind, klen, NULL, 0);
+	} else if (q->ns != NULL) {
+		memcpy(pfx, q->ns, BUURT_KEY_LEN);
+		plen = BUURT_KEY_LEN;
+	}
+	if ((rc = store_begin(st, MDB_RDONLY, &txn)) != 0 ||
+	    (rc = store_err(mdb_cursor_open(txn, st->rec, &cur))) != 0) {
+		goto out;
+	}
+	/* Start at the later of the range's start and the cursor. */
+	if (q->after != NULL && store_keycmp(q->after, q->after_len, pfx,
+	    plen) >= 0) {
+		memcpy(seek, q->after, q->after_len);
+		k.mv_size = q->after_len;
+		k.mv_data = seek;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		if (rc == 0 && k.mv_size == q->after_len &&
+		    memcmp(k.mv_data, q->after, q->after_len) == 0) {
+			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+		}
+	} else if (plen > 0) {
+		k.mv_size = plen;
+		k.mv_data = pfx;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	} else {
+		rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	}
+	while (rc == 0) {
+		kp = k.mv_data;
+		if (!store_key_check(kp, k.mv_size)) {
+			rc = BUURT_ECORRUPT;
+			goto out;
+		}
+		if (plen > 0 && (k.mv_size <= plen ||
+		    memcmp(kp, pfx, plen) != 0)) {
+			break;		/* past the range */
+		}
+		if (scanned == q->max_scan || (q->max_filtered > 0 &&
+		    filtered >= q->max_filtered)) {
+			/* Budget spent: go on after the last key seen. */
+			out->more = true;
+			memcpy(next, last, lastlen);
+			*next_len = lastlen;
+			break;
+		}
+		scanned++;
+		memcpy(last, kp, k.mv_size);
+		lastlen = k.mv_size;
+		if (q->kind != NULL && (kp[BUURT_KEY_LEN] != klen ||
+		    memcmp(kp + BUURT_KEY_LEN + 1, q->kind, klen) != 0)) {
+			/*
+			 * Another kind, over every namespace: jump to the
+			 * kind in this namespace, or past the namespace
+			 * (no klen is 0xff).
+			 */
+			memcpy(seek, kp, BUURT_KEY_LEN);
+			if (kp[BUURT_KEY_LEN] < klen ||
+			    (kp[BUURT_KEY_LEN] == klen && memcmp(kp +
+			    BUURT_KEY_LEN + 1, q->kind, klen) < 0)) {
+				k.mv_size = store_reckey(seek, kp, q->kind,
+				    klen, NULL, 0);
+			} else {
+				seek[BUURT_KEY_LEN] = 0xff;
+				k.mv_size = BUURT_KEY_LEN + 1;
+			}
+			k.mv_data = seek;
+			rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+			continue;
+		}
+		if ((rc = store_rec_unpack(&v, &seq, &state)) != 0) {
+			goto out;
+		}
+		match = state == STORE_REC_LIVE;
+		if (match && q->filter != NULL && (rc = store_scan_body(st,
+		    txn, q, kp, seq, &filtered, &match)) != 0) {
+			goto out;
+		}
+		if (!match) {
+			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+			continue;
+		}
+		if (out->n == q->limit) {
+			stop = true;
+		} else if ((rc = store_item_seq(st, txn, kp, seq,
+		    &it)) != 0 ||
+		    (rc = store_page_add(out, &cap, &bytes, q->limit,
+		    q->max_bytes, &it, &stop)) != 0) {
+			goto out;
+		}
+		if (stop) {
+			/* Full: go on after the last item. */
+			out->more = true;
+			memcpy(next, ikey, ilen);
+			*next_len = ilen;
+			break;
+		}
+		memcpy(ikey, last, lastlen);
+		ilen = lastlen;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND) {
+		rc = store_err(rc);
+		goto out;
+	}
+	rc = 0;
+out:
+	store_item_fini(&it);
+	if (cur != NULL) {
+		mdb_cursor_close(cur);
+	}
+	if (txn != NULL) {
+		mdb_txn_abort(txn);
+	}
+	if (rc != 0) {
+		store_page_fini(out);
+		*next_len = 0;
+	}
+	return rc;
+}
+
+static int
+store_count_cmp(const void *a, const void *b)
+{
+	const struct store_count *x = a, *y = b;
+	int c = memcmp(x->ns, y->ns, BUURT_KEY_LEN);
+
+	return c != 0 ? c : strcmp(x->kind, y->kind);
+}
+
+int
+store_counts(struct store *st, const uint8_t *ns, size_t max,
+    struct store_count **outp, size_t *n)
+{
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	struct store_count *rows = NULL, *r, *nr;
+	uint8_t kb[BUURT_KEY_LEN], state;
+	size_t cnt = 0, cap = 0, ncap, klen;
+	const uint8_t *kp;
+	MDB_val k, v;
+	uint64_t seq;
+	int rc;
+
+	if (outp != NULL) {
+		*outp = NULL;
+	}
+	if (n != NULL) {
+		*n = 0;
+	}
+	if (st == NULL || outp == NULL || n == NULL) {
+		return BUURT_EINVAL;
+	}
+	if ((rc = store_begin(st, MDB_RDONLY, &txn)) != 0 ||
+	    (rc = store_err(mdb_cursor_open(txn, st->rec, &cur))) != 0) {
+		goto out;
+	}
+	if (ns != NULL) {
+		memcpy(kb, ns, BUURT_KEY_LEN);
+		k.mv_size = sizeof(kb);
+		k.mv_data = kb;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	} else {
+		rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	}
+	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		kp = k.mv_data;
+		if (!store_key_check(kp, k.mv_size)) {
+			rc = BUURT_ECORRUPT;
+			goto out;
+		}
+		if (ns != NULL && memcmp(kp, ns, BUURT_KEY_LEN) != 0) {
+			break;
+		}
+		if ((rc = store_rec_unpack(&v, &seq, &state)) != 0) {
+			goto out;
+		}
+		if (state != STORE_REC_LIVE) {
+			continue;
+		}
+		klen = kp[BUURT_KEY_LEN];
+		/* One kind of one namespace is one run of keys. */
+		r = cnt > 0 ? &rows[cnt - 1] : NULL;
+		if (r != NULL && memcmp(r->ns, kp, BUURT_KEY_LEN) == 0 &&
+		    strlen(r->kind) == klen &&
+		    memcmp(r->kind, kp + BUURT_KEY_LEN + 1, klen) == 0) {
+			r->live++;
+			continue;
+		}
+		if (cnt == max) {
+			rc = BUURT_ETOOBIG;
+			goto out;
+		}
+		if (cnt == cap) {
+			ncap = cap == 0 ? 16 : cap * 2;
+			if (ncap > max) {
+				ncap = max;
+			}
+			if ((nr = realloc(rows, ncap * sizeof(*rows))) ==
+			    NULL) {
+				rc = BUURT_ENOMEM;
+				goto out;
+			}
+			rows = nr;
+			cap = ncap;
+		}
+		r = &rows[cnt++];
+		memset(r, 0, sizeof(*r));
+		memcpy(r->ns, kp, BUURT_KEY_LEN);
+		memcpy(r->kind, kp + BUURT_KEY_LEN + 1, klen);
+		r->live = 1;
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND) {
+		rc = store_err(rc);
+		goto out;
+	}
+	rc = 0;
+	if (cnt > 1) {
+		qsort(rows, cnt, sizeof(*rows), store_count_cmp);
+	}
+	*outp = rows;
+	*n = cnt;
+	rows = NULL;
+out:
+	free(rows);
+	if (cur != NULL) {
+		mdb_cursor_close(cur);
+	}
+	if (txn != NULL) {
+		mdb_txn_abort(txn);
+	}
+	return rc;
+}
+
 int
 store_stat(struct store *st, uint64_t *map_size, uint64_t *map_used)
 {

@@ -183,6 +183,84 @@ int store_list(struct store *st, const uint8_t ns[BUURT_KEY_LEN],
     const char *kind, const char *after, size_t limit, size_t max_bytes,
     struct store_page *out);
 
+/* The longest key of rec: ns || klen || kind || id (a query cursor). */
+#define STORE_KEY_MAX	(BUURT_KEY_LEN + 1 + BUURT_KIND_MAX + BUURT_ID_MAX)
+
+/*
+ * store_filter: does a live record's body[0..len) match?  Sets *match and
+ * returns 0, or a BUURT_E* code that ends the scan with that code.  body
+ * points into the store and is valid only during the call; it is the
+ * stored canonical body, which the filter must still not trust.
+ */
+typedef int store_filter(void *ctx, const uint8_t *body, size_t len,
+    bool *match);
+
+/* What store_scan looks for; zero it, then fill in what applies. */
+struct store_query {
+	const uint8_t *ns;		/* one namespace, or NULL for all */
+	const char *kind;		/* one kind, or NULL for all */
+	const uint8_t *after;		/* a rec key (store_key_check'd) to
+					 * continue after, or NULL */
+	size_t after_len;		/* its bytes */
+	store_filter *filter;		/* NULL: every live record */
+	void *filter_ctx;		/* passed to filter */
+	size_t limit;			/* most items, >= 1 */
+	size_t max_bytes;		/* as store_list */
+	size_t max_scan;		/* most rec entries looked at, >= 1 */
+	size_t max_filtered;		/* most body bytes handed to the
+					 * filter (the scan stops once they
+					 * reach it); 0 = no cap */
+};
+
+/*
+ * store_scan: live records matching q, in rec key order (namespace, then
+ * kind by length and bytes, then id bytewise), after q->after, within
+ * q->limit and q->max_bytes as store_list.  At most q->max_scan rec
+ * entries are looked at, and bodies are handed to the filter only until
+ * q->max_filtered bytes have been: that is the scan's budget.  When
+ * out->more is set, next[0..*next_len) is the key to pass
+ * as q->after to go on: the last item's key, or, when the scan budget ran
+ * out, the last key looked at (possibly with no item on the page).
+ * Release out with store_page_fini.
+ * Returns 0, BUURT_EINVAL, BUURT_ECORRUPT (a malformed rec key or
+ * value), BUURT_EIO, BUURT_ENOMEM, or the filter's code.
+ */
+int store_scan(struct store *st, const struct store_query *q,
+    struct store_page *out, uint8_t next[STORE_KEY_MAX], size_t *next_len);
+
+/*
+ * store_key_make: the rec key of (ns, kind, id) into key; returns its
+ * length, or 0 if kind or id is not valid (buurt_kind_valid,
+ * buurt_id_valid).
+ */
+size_t store_key_make(uint8_t key[STORE_KEY_MAX],
+    const uint8_t ns[BUURT_KEY_LEN], const char *kind, const char *id);
+
+/*
+ * store_key_check: is key[0..len) a well-formed rec key, ns || klen ||
+ * kind || id with a valid kind of klen bytes and a valid id?
+ */
+bool store_key_check(const uint8_t *key, size_t len);
+
+/* A row of store_counts. */
+struct store_count {
+	uint8_t ns[BUURT_KEY_LEN];	/* namespace id */
+	char kind[BUURT_KIND_MAX + 1];	/* kind */
+	uint64_t live;			/* live records, >= 1 */
+};
+
+/*
+ * store_counts: the live records of every (namespace, kind) with at least
+ * one, in ns (or every namespace when ns is NULL), sorted by namespace
+ * and then kind bytewise, into a malloc'd *outp (caller frees; NULL when
+ * none) of *n rows.  More than max rows: BUURT_ETOOBIG.  Reads every rec
+ * entry in range.
+ * Returns 0, BUURT_EINVAL, BUURT_ETOOBIG, BUURT_ECORRUPT, BUURT_EIO,
+ * BUURT_ENOMEM.
+ */
+int store_counts(struct store *st, const uint8_t *ns, size_t max,
+    struct store_count **outp, size_t *n);
+
 /*
  * store_log: updates of ns from seq `from` on, in seq order, with their
  * bodies where still held, and for a put whose body was erased the erase

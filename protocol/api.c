@@ -25,13 +25,13 @@
 
 static const char *const opnames[] = {
 	NULL, "put", "get", "list", "erase", "log", "status", "follow",
-	"unfollow",
+	"unfollow", "query", "counts",
 };
 
 const char *
 buurt_api_opname(int op)
 {
-	if (op < BUURT_API_PUT || op > BUURT_API_UNFOLLOW) {
+	if (op < BUURT_API_PUT || op > BUURT_API_COUNTS) {
 		return NULL;
 	}
 	return opnames[op];
@@ -45,7 +45,7 @@ opcode(const msgpack_object *o)
 	if (o->type != MSGPACK_OBJECT_STR) {
 		return 0;
 	}
-	for (i = BUURT_API_PUT; i <= BUURT_API_UNFOLLOW; i++) {
+	for (i = BUURT_API_PUT; i <= BUURT_API_COUNTS; i++) {
 		if (o->via.str.size == strlen(opnames[i]) &&
 		    memcmp(o->via.str.ptr, opnames[i], o->via.str.size) == 0) {
 			return i;
@@ -95,7 +95,8 @@ buurt_request_encode(uint8_t **outp, size_t *outlen,
 	uint32_t n = 0;
 	int rc = 0;
 	bool k = false, id = false, ns = false, after = false, from = false,
-	    limit = false, body = false, node = false, ep = false;
+	    limit = false, body = false, node = false, ep = false,
+	    text = false, tag = false, cursor = false;
 
 	if (outp != NULL) {
 		*outp = NULL;
@@ -144,6 +145,26 @@ buurt_request_encode(uint8_t **outp, size_t *outlen,
 	case BUURT_API_UNFOLLOW:
 		node = true;
 		break;
+	case BUURT_API_QUERY:
+		k = rq->kind[0] != '\0';
+		ns = rq->has_ns;
+		text = rq->text[0] != '\0';
+		tag = rq->tag[0] != '\0';
+		cursor = rq->cursor_len > 0;
+		limit = rq->limit != 0;
+		if (rq->cursor_len > BUURT_CURSOR_MAX ||
+		    strnlen(rq->text, sizeof(rq->text)) > BUURT_QUERY_TEXT_MAX ||
+		    strnlen(rq->tag, sizeof(rq->tag)) > BUURT_QUERY_TAG_MAX ||
+		    !buurt_utf8_valid((const uint8_t *)rq->text,
+		    strnlen(rq->text, sizeof(rq->text))) ||
+		    !buurt_utf8_valid((const uint8_t *)rq->tag,
+		    strnlen(rq->tag, sizeof(rq->tag)))) {
+			return BUURT_EINVAL;
+		}
+		break;
+	case BUURT_API_COUNTS:
+		ns = rq->has_ns;
+		break;
 	default:
 		break;
 	}
@@ -152,7 +173,8 @@ buurt_request_encode(uint8_t **outp, size_t *outlen,
 	    (after && !buurt_id_valid(rq->after, strlen(rq->after)))) {
 		return BUURT_EINVAL;
 	}
-	n = (uint32_t)k + id + ns + after + from + limit + body + node + ep;
+	n = (uint32_t)k + id + ns + after + from + limit + body + node + ep +
+	    text + tag + cursor;
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
@@ -167,6 +189,10 @@ buurt_request_encode(uint8_t **outp, size_t *outlen,
 	/* Keys in sorted order. */
 	if (after && ((rc = bmp_pack_cstr(&pk, "after")) != 0 ||
 	    (rc = bmp_pack_cstr(&pk, rq->after)) != 0)) {
+		goto out;
+	}
+	if (cursor && ((rc = bmp_pack_cstr(&pk, "after")) != 0 ||
+	    (rc = bmp_pack_bytes(&pk, rq->cursor, rq->cursor_len)) != 0)) {
 		goto out;
 	}
 	if (body) {
@@ -210,6 +236,14 @@ buurt_request_encode(uint8_t **outp, size_t *outlen,
 	    (rc = bmp_pack_bytes(&pk, rq->ns, BUURT_KEY_LEN)) != 0)) {
 		goto out;
 	}
+	if (tag && ((rc = bmp_pack_cstr(&pk, "tag")) != 0 ||
+	    (rc = bmp_pack_cstr(&pk, rq->tag)) != 0)) {
+		goto out;
+	}
+	if (text && ((rc = bmp_pack_cstr(&pk, "text")) != 0 ||
+	    (rc = bmp_pack_cstr(&pk, rq->text)) != 0)) {
+		goto out;
+	}
 out:
 	return finish(&sb, rc, outp, outlen);
 }
@@ -224,6 +258,8 @@ out:
 #define A_BODY	0x40
 #define A_NODE	0x80
 #define A_EP	0x100
+#define A_TEXT	0x200
+#define A_TAG	0x400
 
 static const unsigned allowed[] = {
 	0,
@@ -235,6 +271,8 @@ static const unsigned allowed[] = {
 	0,					/* status */
 	A_NODE | A_EP,				/* follow */
 	A_NODE,					/* unfollow */
+	A_KIND | A_NS | A_AFTER | A_LIMIT | A_TEXT | A_TAG, /* query */
+	A_NS,					/* counts */
 };
 
 static const unsigned required[] = {
@@ -247,6 +285,8 @@ static const unsigned required[] = {
 	0,					/* status */
 	A_NODE | A_EP,				/* follow */
 	A_NODE,					/* unfollow */
+	0,					/* query */
+	0,					/* counts */
 };
 
 static const struct {
@@ -256,6 +296,7 @@ static const struct {
 	{ "kind", A_KIND }, { "id", A_ID }, { "ns", A_NS },
 	{ "after", A_AFTER }, { "from", A_FROM }, { "limit", A_LIMIT },
 	{ "body", A_BODY }, { "node", A_NODE }, { "endpoint", A_EP },
+	{ "text", A_TEXT }, { "tag", A_TAG },
 };
 
 #define NARGS (sizeof(argnames) / sizeof(argnames[0]))
@@ -266,6 +307,19 @@ get_name(const msgpack_object *o, char *out, size_t max,
 {
 	if (o->type != MSGPACK_OBJECT_STR || o->via.str.size > max ||
 	    !valid(o->via.str.ptr, o->via.str.size)) {
+		return BUURT_EFORMAT;
+	}
+	memcpy(out, o->via.str.ptr, o->via.str.size);
+	out[o->via.str.size] = '\0';
+	return 0;
+}
+
+/* A str of 1 .. max bytes (the pre-check made it UTF-8 without NUL). */
+static int
+get_text(const msgpack_object *o, char *out, size_t max)
+{
+	if (o->type != MSGPACK_OBJECT_STR || o->via.str.size == 0 ||
+	    o->via.str.size > max) {
 		return BUURT_EFORMAT;
 	}
 	memcpy(out, o->via.str.ptr, o->via.str.size);
@@ -319,8 +373,36 @@ decode_args(struct buurt_request *rq, const msgpack_object *args,
 				    " and -, starting with a letter");
 			}
 			break;
-		case A_ID:
+		case A_TEXT:
+		case A_TAG:
+			if (get_text(v, bit == A_TEXT ? rq->text : rq->tag,
+			    bit == A_TEXT ? BUURT_QUERY_TEXT_MAX :
+			    BUURT_QUERY_TAG_MAX) != 0) {
+				return buurt_err_set(err, BUURT_EFORMAT, name,
+				    "%s must be a str of 1 to %d bytes", name,
+				    bit == A_TEXT ? BUURT_QUERY_TEXT_MAX :
+				    BUURT_QUERY_TAG_MAX);
+			}
+			break;
 		case A_AFTER:
+			if (rq->op == BUURT_API_QUERY) {
+				/* The node parses the cursor; here its size. */
+				if (v->type != MSGPACK_OBJECT_BIN ||
+				    v->via.bin.size == 0 ||
+				    v->via.bin.size > BUURT_CURSOR_MAX) {
+					return buurt_err_set(err,
+					    BUURT_EFORMAT, "after", "after"
+					    " must be a cursor: bin of 1 to %d"
+					    " bytes", BUURT_CURSOR_MAX);
+				}
+				memcpy(rq->cursor, v->via.bin.ptr,
+				    v->via.bin.size);
+				rq->cursor_len = v->via.bin.size;
+				break;
+			}
+			/* list's after is an id, as below. */
+			/* FALLTHROUGH */
+		case A_ID:
 			if (get_name(v, bit == A_ID ? rq->id : rq->after,
 			    BUURT_ID_MAX, buurt_id_valid) != 0) {
 				return buurt_err_set(err, BUURT_EFORMAT, name,
@@ -779,6 +861,106 @@ buurt_reply_done(uint8_t **outp, size_t *outlen, uint64_t rid)
 	return finish(&sb, rc, outp, outlen);
 }
 
+int
+buurt_reply_query(uint8_t **outp, size_t *outlen, uint64_t rid,
+    const struct buurt_blob_pair *items, size_t n, const uint8_t *next,
+    size_t next_len)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	size_t i;
+	int rc;
+
+	if (outp != NULL) {
+		*outp = NULL;
+	}
+	if (outp == NULL || outlen == NULL || (items == NULL && n > 0) ||
+	    n > UINT32_MAX || (next != NULL && (next_len == 0 ||
+	    next_len > BUURT_CURSOR_MAX))) {
+		return BUURT_EINVAL;
+	}
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	if ((rc = pack_head(&pk, rid)) != 0) {
+		goto out;
+	}
+	if (msgpack_pack_uint64(&pk, 0) != 0 ||
+	    msgpack_pack_map(&pk, 2) != 0 ||
+	    (rc = bmp_pack_cstr(&pk, "items")) != 0 ||
+	    msgpack_pack_array(&pk, (uint32_t)n) != 0) {
+		rc = rc != 0 ? rc : BUURT_ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if ((rc = pack_item(&pk, &items[i])) != 0) {
+			goto out;
+		}
+	}
+	if ((rc = bmp_pack_cstr(&pk, "next")) != 0) {
+		goto out;
+	}
+	if (next != NULL) {
+		rc = bmp_pack_bytes(&pk, next, next_len);
+	} else {
+		rc = msgpack_pack_nil(&pk) == 0 ? 0 : BUURT_ENOMEM;
+	}
+out:
+	return finish(&sb, rc, outp, outlen);
+}
+
+int
+buurt_reply_counts(uint8_t **outp, size_t *outlen, uint64_t rid,
+    const struct buurt_count *counts, size_t n)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	size_t i;
+	int rc;
+
+	if (outp != NULL) {
+		*outp = NULL;
+	}
+	if (outp == NULL || outlen == NULL || (counts == NULL && n > 0) ||
+	    n > BUURT_COUNTS_MAX) {
+		return BUURT_EINVAL;
+	}
+	for (i = 0; i < n; i++) {
+		if (!buurt_kind_valid(counts[i].kind,
+		    strnlen(counts[i].kind, sizeof(counts[i].kind)))) {
+			return BUURT_EINVAL;
+		}
+	}
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	if ((rc = pack_head(&pk, rid)) != 0) {
+		goto out;
+	}
+	if (msgpack_pack_uint64(&pk, 0) != 0 ||
+	    msgpack_pack_map(&pk, 1) != 0 ||
+	    (rc = bmp_pack_cstr(&pk, "counts")) != 0 ||
+	    msgpack_pack_array(&pk, (uint32_t)n) != 0) {
+		rc = rc != 0 ? rc : BUURT_ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (msgpack_pack_array(&pk, 3) != 0) {
+			rc = BUURT_ENOMEM;
+			goto out;
+		}
+		if ((rc = bmp_pack_bytes(&pk, counts[i].ns,
+		    BUURT_KEY_LEN)) != 0 ||
+		    (rc = bmp_pack_cstr(&pk, counts[i].kind)) != 0) {
+			goto out;
+		}
+		if (msgpack_pack_uint64(&pk, counts[i].live) != 0) {
+			rc = BUURT_ENOMEM;
+			goto out;
+		}
+	}
+out:
+	return finish(&sb, rc, outp, outlen);
+}
+
 /*
  * Replies (client side).
  */
@@ -810,6 +992,7 @@ buurt_reply_fini(struct buurt_reply *rp)
 	free(rp->status.ns);
 	free(rp->status.peers);
 	free(rp->status.counters);
+	free(rp->counts);
 	free(rp->result);
 	memset(rp, 0, sizeof(*rp));
 }
@@ -901,6 +1084,14 @@ decode_page(struct buurt_reply *rp, int op, const msgpack_object *res)
 		    buurt_id_valid) != 0) {
 			return BUURT_EPROTO;
 		}
+	} else if (op == BUURT_API_QUERY) {
+		if (next->type != MSGPACK_OBJECT_BIN ||
+		    next->via.bin.size == 0 ||
+		    next->via.bin.size > BUURT_CURSOR_MAX) {
+			return BUURT_EPROTO;
+		}
+		memcpy(rp->next_cursor, next->via.bin.ptr, next->via.bin.size);
+		rp->next_cursor_len = next->via.bin.size;
 	} else {
 		if (next->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
 		    next->via.u64 == 0) {
@@ -1070,6 +1261,54 @@ decode_status(struct buurt_status *st, const msgpack_object *res)
 	return dup ? BUURT_EPROTO : decode_status_fed(st, res);
 }
 
+/* (ns, kind) of a strictly before b? */
+static bool
+count_before(const struct buurt_count *a, const struct buurt_count *b)
+{
+	int c = memcmp(a->ns, b->ns, BUURT_KEY_LEN);
+
+	return c < 0 || (c == 0 && strcmp(a->kind, b->kind) < 0);
+}
+
+static int
+decode_counts(struct buurt_reply *rp, const msgpack_object *res)
+{
+	const msgpack_object *cs, *row;
+	struct buurt_count *c;
+	uint32_t i;
+	int dup = 0;
+
+	cs = bmp_map_get(res, "counts", &dup);
+	if (dup || cs == NULL || cs->type != MSGPACK_OBJECT_ARRAY ||
+	    cs->via.array.size > BUURT_COUNTS_MAX) {
+		return BUURT_EPROTO;
+	}
+	if (cs->via.array.size > 0) {
+		rp->counts = calloc(cs->via.array.size, sizeof(*rp->counts));
+		if (rp->counts == NULL) {
+			return BUURT_ENOMEM;
+		}
+	}
+	for (i = 0; i < cs->via.array.size; i++) {
+		row = &cs->via.array.ptr[i];
+		c = &rp->counts[i];
+		if (row->type != MSGPACK_OBJECT_ARRAY ||
+		    row->via.array.size != 3 ||
+		    copy_bin(c->ns, BUURT_KEY_LEN, &row->via.array.ptr[0]) ||
+		    get_name(&row->via.array.ptr[1], c->kind, BUURT_KIND_MAX,
+		    buurt_kind_valid) ||
+		    copy_u64(&c->live, &row->via.array.ptr[2])) {
+			return BUURT_EPROTO;
+		}
+		/* Sorted and unique, so that totals cannot double count. */
+		if (i > 0 && !count_before(&rp->counts[i - 1], c)) {
+			return BUURT_EPROTO;
+		}
+		rp->n_counts++;
+	}
+	return 0;
+}
+
 static int
 decode_error(struct buurt_reply *rp, int64_t code, const msgpack_object *res)
 {
@@ -1152,7 +1391,11 @@ buurt_reply_decode(struct buurt_reply *rp, int op, const uint8_t *buf,
 		break;
 	case BUURT_API_LIST:
 	case BUURT_API_LOG:
+	case BUURT_API_QUERY:
 		rc = decode_page(rp, op, res);
+		break;
+	case BUURT_API_COUNTS:
+		rc = decode_counts(rp, res);
 		break;
 	case BUURT_API_FOLLOW:
 	case BUURT_API_UNFOLLOW:

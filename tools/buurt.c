@@ -195,6 +195,8 @@ static int cmd_log(struct opts *, int, char **);
 static int cmd_status(struct opts *, int, char **);
 static int cmd_follow(struct opts *, int, char **);
 static int cmd_unfollow(struct opts *, int, char **);
+static int cmd_search(struct opts *, int, char **);
+static int cmd_counts(struct opts *, int, char **);
 static int cmd_help(struct opts *, int, char **);
 
 static const struct command commands[] = {
@@ -227,13 +229,19 @@ static const struct command commands[] = {
 	    "Print the current version of a record, its signature"
 	    " verified.\n"
 	    "  --ns NSHEX      a namespace other than the node's own\n" },
-	{ "list", cmd_list, "KIND [--ns NSHEX] [--limit N] [--after ID]",
+	{ "list", cmd_list, "KIND [--ns NSHEX | --all] [--limit N]"
+	    " [--after ID]",
 	    "List the records of KIND, by id: id, title (or name, theme,"
 	    " indicator)\n"
 	    "and seq.  Without --limit, every page is fetched.\n"
 	    "  --ns NSHEX      a namespace other than the node's own\n"
-	    "  --limit N       one page of at most N records (1 to 1000)\n"
-	    "  --after ID      start after this id\n" },
+	    "  --all           every namespace the node holds; each line"
+	    " starts with\n"
+	    "                  the namespace's first 12 hex digits\n"
+	    "  --limit N       one page of at most N records (1 to 1000);"
+	    " with --all,\n"
+	    "                  at most N records in all\n"
+	    "  --after ID      start after this id (not with --all)\n" },
 	{ "erase", cmd_erase, "KIND ID",
 	    "Erase a record: every conforming node deletes the bodies of all"
 	    " its\n"
@@ -267,6 +275,29 @@ static const struct command commands[] = {
 	    "Stop following the node NODE_ID.  What was fetched from it"
 	    " stays.  A node\n"
 	    "not followed exits 66.\n" },
+	{ "search", cmd_search, "[TEXT] [--kind KIND] [--tag TAG]"
+	    " [--ns NSHEX] [--limit N]",
+	    "Find live records in every namespace the node holds (or in"
+	    " one): TEXT\n"
+	    "occurs in a text field, or a text item of a list field,"
+	    " ignoring ASCII\n"
+	    "case; TAG is one of the record's tags.  Give TEXT, --tag or"
+	    " --kind.\n"
+	    "Prints one line per record: namespace (12 hex digits),"
+	    " KIND/ID, title.\n"
+	    "  --kind KIND     only records of KIND\n"
+	    "  --tag TAG       only records tagged TAG (tags are lower"
+	    " case)\n"
+	    "  --ns NSHEX      only namespace NSHEX\n"
+	    "  --limit N       at most N records (1 to 1000); default"
+	    " all\n" },
+	{ "counts", cmd_counts, "[--ns NSHEX]",
+	    "Count the live records of each kind in every namespace the"
+	    " node holds\n"
+	    "(or in one): namespace (12 hex digits), its name if known,"
+	    " kind, count;\n"
+	    "then the totals per kind.\n"
+	    "  --ns NSHEX      only namespace NSHEX\n" },
 	{ "help", cmd_help, "[COMMAND]",
 	    "Print help for buurt or for COMMAND.\n" },
 };
@@ -419,6 +450,9 @@ struct args {
 	const char *limit;		/* --limit */
 	const char *after;		/* list: --after */
 	const char *from;		/* log: --from */
+	const char *kind;		/* search: --kind */
+	const char *tag;		/* search: --tag */
+	bool all;			/* list: --all */
 };
 
 /* Option bits: which options a command takes. */
@@ -430,6 +464,9 @@ struct args {
 #define O_FROM		0x20
 #define O_FIELDS	0x40	/* put: FIELD=... and - as arguments */
 #define O_BIND		0x80
+#define O_KIND		0x100
+#define O_TAG		0x200
+#define O_ALL		0x400	/* list: --all, a flag */
 
 /*
  * Parse argv[1..argc) of command c into *a.  Returns -1 to go on, or an
@@ -451,6 +488,8 @@ parse_args(struct opts *o, const struct command *c, unsigned allowed,
 		{ "--limit", O_LIMIT, &a->limit },
 		{ "--after", O_AFTER, &a->after },
 		{ "--from", O_FROM, &a->from },
+		{ "--kind", O_KIND, &a->kind },
+		{ "--tag", O_TAG, &a->tag },
 	};
 	bool dashdash = false;
 	size_t t;
@@ -485,6 +524,10 @@ parse_args(struct opts *o, const struct command *c, unsigned allowed,
 			if (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0) {
 				print_command_help(stdout, c);
 				return EX_OK;
+			}
+			if ((allowed & O_ALL) && strcmp(s, "--all") == 0) {
+				a->all = true;
+				continue;
 			}
 			r = 0;
 			for (t = 0; t < sizeof(table) / sizeof(table[0]);
@@ -1898,6 +1941,8 @@ out:
 	return exit_code(rc, AT_CLIENT);
 }
 
+static int list_all(struct opts *, const struct command *, struct args *);
+
 static int
 cmd_list(struct opts *o, int argc, char **argv)
 {
@@ -1912,11 +1957,15 @@ cmd_list(struct opts *o, int argc, char **argv)
 	int ex;
 
 	memset(&rq, 0, sizeof(rq));
-	if ((ex = parse_args(o, c, O_NS | O_LIMIT | O_AFTER, 1, 1, argc, argv,
-	    &a)) >= 0) {
+	if ((ex = parse_args(o, c, O_NS | O_LIMIT | O_AFTER | O_ALL, 1, 1,
+	    argc, argv, &a)) >= 0) {
 		goto out;
 	}
-	if ((ex = check_kind(c, a.pos[0])) >= 0 ||
+	if ((ex = check_kind(c, a.pos[0])) < 0 && a.all) {
+		ex = list_all(o, c, &a);
+		goto out;
+	}
+	if (ex >= 0 ||
 	    (ex = parse_ns(c, a.ns, &rq)) >= 0 ||
 	    (ex = parse_limit(c, a.limit, &rq.limit)) >= 0 ||
 	    (a.after != NULL && (ex = check_id(c, "--after id",
@@ -1973,6 +2022,435 @@ out:
 		buurt_reply_fini(&rp);
 	}
 	json_decref(arr);
+	buurt_client_close(cl);
+	args_fini(&a);
+	return ex;
+}
+
+/*
+ * Queries across namespaces: list --all, search, counts.
+ */
+
+/* What a text line of a query shows. */
+enum qline {
+	QLINE_LIST,	/* namespace, id, title, seq */
+	QLINE_SEARCH,	/* namespace, kind/id, title */
+};
+
+/* Is cursor a strictly after cursor b in bytewise order? */
+static bool
+cursor_after(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	size_t n = alen < blen ? alen : blen;
+	int c = n > 0 ? memcmp(a, b, n) : 0;
+
+	return c > 0 || (c == 0 && alen > blen);
+}
+
+/* One record of a query as a text line. */
+static void
+query_line(const struct buurt_item *it, const json_t *body, enum qline how)
+{
+	char hex[BUURT_HEX_KEY_LEN + 1], kid[BUURT_KIND_MAX + BUURT_ID_MAX + 2];
+	const char *title;
+	size_t tlen = 0;
+
+	buurt_hex_encode(hex, it->env.ns, BUURT_KEY_LEN);
+	printf("%.*s  ", SHORT_HASH, hex);
+	if (how == QLINE_LIST) {
+		printf("%-24s  ", it->env.id);
+	} else {
+		(void)snprintf(kid, sizeof(kid), "%s/%s", it->env.kind,
+		    it->env.id);
+		printf("%-32s  ", kid);
+	}
+	if (body == NULL) {
+		fputs("(erased)", stdout);
+	} else if ((title = record_title(body, &tlen)) != NULL) {
+		print_text(stdout, title, tlen, NULL);
+	} else {
+		fputs("-", stdout);
+	}
+	if (how == QLINE_LIST) {
+		printf("  seq %" PRIu64, it->env.seq);
+	}
+	fputc('\n', stdout);
+}
+
+/* Print the items of one query page as text lines or append them to arr. */
+static int
+query_page(const char *what, const struct buurt_request *rq,
+    const struct buurt_reply *rp, json_t *arr, enum qline how)
+{
+	json_t *r, *body;
+	size_t i;
+	int rc = 0;
+
+	if (rq->limit != 0 && rp->n_items > rq->limit) {
+		rc = BUURT_EPROTO;
+		goto out;
+	}
+	for (i = 0; i < rp->n_items; i++) {
+		const struct buurt_item *it = &rp->items[i];
+
+		/* Only live records of what was asked for. */
+		if (!item_matches(it, rq, false) || it->body == NULL ||
+		    it->env.op != BUURT_OP_PUT) {
+			rc = BUURT_EPROTO;
+			goto out;
+		}
+		if (arr != NULL) {
+			if ((rc = record_json(&r, it)) != 0 ||
+			    (rc = json_array_append_new(arr, r) != 0 ?
+			    BUURT_ENOMEM : 0) != 0) {
+				goto out;
+			}
+			continue;
+		}
+		if ((rc = item_body(it, &body)) != 0) {
+			goto out;
+		}
+		query_line(it, body, how);
+		json_decref(body);
+	}
+out:
+	if (rc == BUURT_EPROTO) {
+		errmsg("%s: the node answered with a record not asked for"
+		    " (EPROTO)", what);
+	} else if (rc != 0) {
+		errmsg("%s: %s (%s)", what, buurt_strerror(rc),
+		    buurt_errname(rc));
+	}
+	return exit_code(rc, AT_CLIENT);
+}
+
+/*
+ * Send the query rq page after page, to the last page or until max
+ * records (0: no cap) have come, printing them as text or into arr.
+ * A page may be empty and still have a next: the node bounds the work
+ * of one request.
+ */
+static int
+query_pages(struct opts *o, struct buurt_client *cl, const char *what,
+    struct buurt_request *rq, uint64_t max, json_t *arr, enum qline how)
+{
+	struct buurt_reply rp;
+	uint64_t got = 0, left;
+	bool have_reply = false;
+	int ex;
+
+	for (;;) {
+		if (max > 0) {
+			left = max - got;
+			rq->limit = (uint32_t)(left < BUURT_PAGE_MAX ? left :
+			    BUURT_PAGE_MAX);
+		}
+		if ((ex = node_call(o, cl, what, rq, &rp)) != EX_OK) {
+			goto out;
+		}
+		have_reply = true;
+		if ((ex = query_page(what, rq, &rp, arr, how)) != EX_OK) {
+			goto out;
+		}
+		got += rp.n_items;
+		if (!rp.has_next) {
+			break;
+		}
+		if (max > 0 && got >= max) {
+			errmsg("%s: more records follow: raise --limit", what);
+			break;
+		}
+		/* Cursors must move forward, or a bad node loops us. */
+		if (!cursor_after(rp.next_cursor, rp.next_cursor_len,
+		    rq->cursor, rq->cursor_len)) {
+			errmsg("%s: the node's pages do not advance (EPROTO)",
+			    what);
+			ex = EX_PROTOCOL;
+			goto out;
+		}
+		memcpy(rq->cursor, rp.next_cursor, rp.next_cursor_len);
+		rq->cursor_len = rp.next_cursor_len;
+		buurt_reply_fini(&rp);
+		have_reply = false;
+	}
+out:
+	if (have_reply) {
+		buurt_reply_fini(&rp);
+	}
+	return ex;
+}
+
+/* list KIND --all: one kind over every namespace, through query. */
+static int
+list_all(struct opts *o, const struct command *c, struct args *a)
+{
+	struct buurt_client *cl = NULL;
+	struct buurt_request rq;
+	char what[128];
+	json_t *arr = NULL;
+	int ex;
+
+	memset(&rq, 0, sizeof(rq));
+	if (a->ns != NULL || a->after != NULL) {
+		return usage_error(c, "--all lists every namespace: no %s",
+		    a->ns != NULL ? "--ns" : "--after");
+	}
+	if ((ex = parse_limit(c, a->limit, &rq.limit)) >= 0) {
+		return ex;
+	}
+	rq.op = BUURT_API_QUERY;
+	(void)snprintf(rq.kind, sizeof(rq.kind), "%s", a->pos[0]);
+	(void)snprintf(what, sizeof(what), "list %s --all", rq.kind);
+	if (o->json && (arr = json_array()) == NULL) {
+		errmsg("%s: out of memory", what);
+		return EX_SOFTWARE;
+	}
+	if ((ex = node_open(o, what, &cl)) == EX_OK &&
+	    (ex = query_pages(o, cl, what, &rq, rq.limit, arr,
+	    QLINE_LIST)) == EX_OK && arr != NULL) {
+		ex = print_json(arr);
+	}
+	json_decref(arr);
+	buurt_client_close(cl);
+	return ex;
+}
+
+static int
+cmd_search(struct opts *o, int argc, char **argv)
+{
+	const struct command *c = find_command("search");
+	struct buurt_client *cl = NULL;
+	struct buurt_request rq;
+	json_t *arr = NULL;
+	struct args a;
+	size_t i, n;
+	int ex;
+
+	memset(&rq, 0, sizeof(rq));
+	if ((ex = parse_args(o, c, O_KIND | O_TAG | O_NS | O_LIMIT, 0, 1,
+	    argc, argv, &a)) >= 0) {
+		goto out;
+	}
+	if (a.npos == 0 && a.tag == NULL && a.kind == NULL) {
+		ex = usage_error(c, "give TEXT, --tag or --kind");
+		goto out;
+	}
+	if (a.npos > 0) {
+		n = strlen(a.pos[0]);
+		if (n == 0 || n > BUURT_QUERY_TEXT_MAX ||
+		    !buurt_utf8_valid((const uint8_t *)a.pos[0], n)) {
+			ex = usage_error(c, "TEXT must be 1 to %d bytes of"
+			    " UTF-8", BUURT_QUERY_TEXT_MAX);
+			goto out;
+		}
+		memcpy(rq.text, a.pos[0], n + 1);
+	}
+	if (a.tag != NULL) {
+		n = strlen(a.tag);
+		if (n == 0 || n > BUURT_QUERY_TAG_MAX ||
+		    !buurt_utf8_valid((const uint8_t *)a.tag, n)) {
+			ex = usage_error(c, "--tag must be 1 to %d bytes of"
+			    " UTF-8", BUURT_QUERY_TAG_MAX);
+			goto out;
+		}
+		/* Tags hold no capitals A-Z; match what was meant. */
+		for (i = 0; i <= n; i++) {
+			rq.tag[i] = a.tag[i] >= 'A' && a.tag[i] <= 'Z' ?
+			    (char)(a.tag[i] - 'A' + 'a') : a.tag[i];
+		}
+	}
+	if ((a.kind != NULL && (ex = check_kind(c, a.kind)) >= 0) ||
+	    (ex = parse_ns(c, a.ns, &rq)) >= 0 ||
+	    (ex = parse_limit(c, a.limit, &rq.limit)) >= 0) {
+		goto out;
+	}
+	rq.op = BUURT_API_QUERY;
+	if (a.kind != NULL) {
+		(void)snprintf(rq.kind, sizeof(rq.kind), "%s", a.kind);
+	}
+	if (o->json && (arr = json_array()) == NULL) {
+		errmsg("search: out of memory");
+		ex = EX_SOFTWARE;
+		goto out;
+	}
+	if ((ex = node_open(o, "search", &cl)) == EX_OK &&
+	    (ex = query_pages(o, cl, "search", &rq, rq.limit, arr,
+	    QLINE_SEARCH)) == EX_OK && arr != NULL) {
+		ex = print_json(arr);
+	}
+out:
+	json_decref(arr);
+	buurt_client_close(cl);
+	args_fini(&a);
+	return ex;
+}
+
+/* The name status gives namespace ns, or NULL. */
+static const char *
+ns_name(const struct buurt_status *st, const uint8_t *ns)
+{
+	size_t i;
+
+	for (i = 0; i < st->n_ns; i++) {
+		if (memcmp(st->ns[i].ns, ns, BUURT_KEY_LEN) == 0) {
+			return st->ns[i].name[0] != '\0' ? st->ns[i].name :
+			    NULL;
+		}
+	}
+	return NULL;
+}
+
+/* Print s in a column of width bytes (at least one blank after it). */
+static void
+print_column(const char *s, size_t width)
+{
+	size_t n = strlen(s);
+
+	print_cstr(stdout, s);
+	do {
+		fputc(' ', stdout);
+	} while (++n < width);
+}
+
+static int
+kind_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct buurt_count *)a)->kind,
+	    ((const struct buurt_count *)b)->kind);
+}
+
+/* The counts as a table, then the totals per kind. */
+static int
+print_counts(const struct buurt_reply *rp, const struct buurt_status *st)
+{
+	struct buurt_count *tot = NULL;
+	char hex[BUURT_HEX_KEY_LEN + 1];
+	const char *name;
+	size_t i, j, nt = 0;
+	uint64_t all = 0;
+
+	if (rp->n_counts > 0 &&
+	    (tot = calloc(rp->n_counts, sizeof(*tot))) == NULL) {
+		errmsg("counts: out of memory");
+		return EX_SOFTWARE;
+	}
+	printf("%-12s  %-24s  %-16s  %8s\n", "namespace", "name", "kind",
+	    "count");
+	for (i = 0; i < rp->n_counts; i++) {
+		const struct buurt_count *k = &rp->counts[i];
+
+		buurt_hex_encode(hex, k->ns, BUURT_KEY_LEN);
+		printf("%.*s  ", SHORT_HASH, hex);
+		name = ns_name(st, k->ns);
+		print_column(name != NULL ? name : "-", 25);
+		printf(" %-16s  %8" PRIu64 "\n", k->kind, k->live);
+		for (j = 0; j < nt && strcmp(tot[j].kind, k->kind) != 0;
+		    j++) {
+			continue;
+		}
+		if (j == nt) {
+			memcpy(tot[nt].kind, k->kind, sizeof(tot[nt].kind));
+			nt++;
+		}
+		tot[j].live += k->live;
+		all += k->live;
+	}
+	if (nt > 1) {
+		qsort(tot, nt, sizeof(*tot), kind_cmp);
+	}
+	fputc('\n', stdout);
+	for (i = 0; i < nt; i++) {
+		printf("%-12s  %-24s  %-16s  %8" PRIu64 "\n", "total", "",
+		    tot[i].kind, tot[i].live);
+	}
+	printf("%-12s  %-24s  %-16s  %8" PRIu64 "\n", "total", "", "all",
+	    all);
+	free(tot);
+	return EX_OK;
+}
+
+/* The counts as a JSON array of {"ns", "kind", "count"}. */
+static int
+print_counts_json(const struct buurt_reply *rp)
+{
+	char hex[BUURT_HEX_KEY_LEN + 1];
+	json_t *arr, *r;
+	size_t i;
+	int ex;
+
+	if ((arr = json_array()) == NULL) {
+		goto nomem;
+	}
+	for (i = 0; i < rp->n_counts; i++) {
+		const struct buurt_count *k = &rp->counts[i];
+
+		r = json_pack("{s:s, s:s, s:I}", "ns", buurt_hex_encode(hex,
+		    k->ns, BUURT_KEY_LEN), "kind", k->kind, "count",
+		    (json_int_t)k->live);
+		if (r == NULL || json_array_append_new(arr, r) != 0) {
+			json_decref(arr);
+			goto nomem;
+		}
+	}
+	ex = print_json(arr);
+	json_decref(arr);
+	return ex;
+nomem:
+	errmsg("counts: out of memory");
+	return EX_SOFTWARE;
+}
+
+static int
+cmd_counts(struct opts *o, int argc, char **argv)
+{
+	const struct command *c = find_command("counts");
+	struct buurt_client *cl = NULL;
+	struct buurt_request rq, sq;
+	struct buurt_reply rp, sp;
+	bool have_reply = false, have_status = false;
+	struct args a;
+	size_t i;
+	int ex;
+
+	memset(&rq, 0, sizeof(rq));
+	if ((ex = parse_args(o, c, O_NS, 0, 0, argc, argv, &a)) >= 0 ||
+	    (ex = parse_ns(c, a.ns, &rq)) >= 0) {
+		goto out;
+	}
+	rq.op = BUURT_API_COUNTS;
+	if ((ex = node_open(o, "counts", &cl)) != EX_OK ||
+	    (ex = node_call(o, cl, "counts", &rq, &rp)) != EX_OK) {
+		goto out;
+	}
+	have_reply = true;
+	for (i = 0; i < rp.n_counts; i++) {
+		if (rq.has_ns && memcmp(rp.counts[i].ns, rq.ns,
+		    BUURT_KEY_LEN) != 0) {
+			errmsg("counts: the node counted a namespace not"
+			    " asked for (EPROTO)");
+			ex = EX_PROTOCOL;
+			goto out;
+		}
+	}
+	if (o->json) {
+		ex = print_counts_json(&rp);
+		goto out;
+	}
+	/* The names of the namespaces, as status knows them. */
+	memset(&sq, 0, sizeof(sq));
+	sq.op = BUURT_API_STATUS;
+	if ((ex = node_call(o, cl, "counts", &sq, &sp)) != EX_OK) {
+		goto out;
+	}
+	have_status = true;
+	ex = print_counts(&rp, &sp.status);
+out:
+	if (have_status) {
+		buurt_reply_fini(&sp);
+	}
+	if (have_reply) {
+		buurt_reply_fini(&rp);
+	}
 	buurt_client_close(cl);
 	args_fini(&a);
 	return ex;

@@ -32,7 +32,9 @@
 #include "identity.h"
 #include "log.h"
 #include "node.h"
+#include "query.h"
 #include "store.h"
+#include "testutil.h"
 
 struct fixture {
 	char dir[64];		/* the node's data directory */
@@ -822,6 +824,307 @@ test_two_nodes(void **state)
 	rmtree(g.dir);
 }
 
+/*
+ * query and counts, over the node's own namespace and one it holds
+ * from elsewhere (appended to its store as a follower would).
+ */
+
+/* A canonical initiative body: keys in order, tags an array. */
+static uint8_t *
+initiative_body(size_t *len, const char *title, const char *desc,
+    const char *tag)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	const char *kv[] = { "description", desc, "pillar", "social-ties",
+	    "status", "running" };
+	uint8_t *out;
+	size_t i;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, tag != NULL ? 5 : 4);
+	for (i = 0; i < 6; i++) {
+		msgpack_pack_str(&pk, strlen(kv[i]));
+		msgpack_pack_str_body(&pk, kv[i], strlen(kv[i]));
+	}
+	if (tag != NULL) {
+		msgpack_pack_str(&pk, 4);
+		msgpack_pack_str_body(&pk, "tags", 4);
+		msgpack_pack_array(&pk, 2);
+		msgpack_pack_str(&pk, 5);
+		msgpack_pack_str_body(&pk, "other", 5);
+		msgpack_pack_str(&pk, strlen(tag));
+		msgpack_pack_str_body(&pk, tag, strlen(tag));
+	}
+	msgpack_pack_str(&pk, 5);
+	msgpack_pack_str_body(&pk, "title", 5);
+	msgpack_pack_str(&pk, strlen(title));
+	msgpack_pack_str_body(&pk, title, strlen(title));
+	out = malloc(sb.size);
+	assert_non_null(out);
+	memcpy(out, sb.data, sb.size);
+	*len = sb.size;
+	msgpack_sbuffer_destroy(&sb);
+	assert_int_equal(buurt_body_check(out, *len), 0);
+	return out;
+}
+
+static void
+put_tagged(struct fixture *f, const char *id, const char *title,
+    const char *desc, const char *tag)
+{
+	struct buurt_request rq;
+	struct buurt_reply rp;
+
+	request(&rq, BUURT_API_PUT, "initiative", id);
+	rq.body = initiative_body(&rq.body_len, title, desc, tag);
+	assert_int_equal(call(f, &rq, &rp), 0);
+	buurt_reply_fini(&rp);
+	free(rq.body);
+}
+
+/* Another namespace's chain, appended to the node's store directly. */
+struct other {
+	uint8_t pk[BUURT_KEY_LEN], sk[BUURT_SECRET_LEN];
+	uint8_t prev[BUURT_HASH_LEN];
+	uint64_t seq;
+};
+
+static void
+other_put(struct fixture *f, struct other *o, const char *id,
+    const char *title, const char *desc, const char *tag)
+{
+	struct buurt_envelope env;
+	struct store_update su;
+	uint8_t upd[BUURT_UPDATE_MAX], *body;
+	size_t blen, ulen;
+
+	body = initiative_body(&blen, title, desc, tag);
+	o->seq++;
+	tu_env(&env, o->pk, o->seq, o->seq == 1 ? NULL : o->prev,
+	    1700000000000ULL + o->seq, "initiative", id, BUURT_OP_PUT, body,
+	    blen);
+	ulen = tu_sign(upd, &env, o->sk);
+	memset(&su, 0, sizeof(su));
+	su.env = &env;
+	su.update = upd;
+	su.update_len = ulen;
+	su.body = body;
+	su.body_len = blen;
+	assert_int_equal(store_append(f->n->store, &su, 1, NULL), 0);
+	buurt_update_hash(o->prev, upd, ulen);
+	free(body);
+}
+
+/* Query with text and tag (NULL: none); the ids found, joined by ' '. */
+static void
+query_ids(struct fixture *f, const uint8_t *ns, const char *text,
+    const char *tag, uint32_t limit, char *ids, size_t cap)
+{
+	struct buurt_request rq;
+	struct buurt_reply rp;
+	size_t i, pages = 0;
+
+	request(&rq, BUURT_API_QUERY, NULL, NULL);
+	if (ns != NULL) {
+		rq.has_ns = true;
+		memcpy(rq.ns, ns, BUURT_KEY_LEN);
+	}
+	snprintf(rq.text, sizeof(rq.text), "%s", text != NULL ? text : "");
+	snprintf(rq.tag, sizeof(rq.tag), "%s", tag != NULL ? tag : "");
+	rq.limit = limit;
+	ids[0] = '\0';
+	for (;;) {
+		assert_int_equal(call(f, &rq, &rp), 0);
+		assert_true(limit == 0 || rp.n_items <= limit);
+		for (i = 0; i < rp.n_items; i++) {
+			assert_non_null(rp.items[i].body);
+			assert_string_equal(rp.items[i].env.kind,
+			    "initiative");
+			if (ns != NULL) {
+				assert_memory_equal(rp.items[i].env.ns, ns,
+				    BUURT_KEY_LEN);
+			}
+			snprintf(ids + strlen(ids), cap - strlen(ids), "%s%s",
+			    ids[0] != '\0' ? " " : "", rp.items[i].env.id);
+		}
+		assert_true(++pages < 100);
+		if (!rp.has_next) {
+			buurt_reply_fini(&rp);
+			return;
+		}
+		memcpy(rq.cursor, rp.next_cursor, rp.next_cursor_len);
+		rq.cursor_len = rp.next_cursor_len;
+		buurt_reply_fini(&rp);
+	}
+}
+
+static void
+test_query(void **state)
+{
+	struct fixture *f = *state;
+	struct buurt_request rq;
+	struct buurt_reply rp;
+	struct other g;
+	char ids[256], want[256];
+	bool own_first;
+	const char *own_text, *g_text;
+
+	memset(&g, 0, sizeof(g));
+	tu_keypair(0x47, g.pk, g.sk);
+	own_first = memcmp(f->n->id->pk, g.pk, BUURT_KEY_LEN) < 0;
+
+	put_tagged(f, "kookclub-haren", "Kookclub Haren",
+	    "Once a month De Haar turns into a restaurant.", "food");
+	put_tagged(f, "jeu-de-boules", "Jeu de boules",
+	    "Boules on the square.", "sport");
+	put_tagged(f, "gone", "Gone Kookclub", "Erased.", "sport");
+	request(&rq, BUURT_API_ERASE, "initiative", "gone");
+	assert_int_equal(call(f, &rq, &rp), 0);
+	buurt_reply_fini(&rp);
+	other_put(f, &g, "heksje-route", "Heksje Route",
+	    "A children's trail.", "children");
+	other_put(f, &g, "urban-ox-park", "Urban Ox Park",
+	    "A sports park.", "sport");
+	/* Text in an array element counts too. */
+	other_put(f, &g, "fans", "Supporters", "Cheering on.",
+	    "kookclub-fans");
+
+	/* Every live initiative, across both namespaces, in key order. */
+	query_ids(f, NULL, NULL, NULL, 0, ids, sizeof(ids));
+	own_text = "jeu-de-boules kookclub-haren";
+	g_text = "fans heksje-route urban-ox-park";
+	snprintf(want, sizeof(want), "%s %s", own_first ? own_text : g_text,
+	    own_first ? g_text : own_text);
+	assert_string_equal(ids, want);
+	/* The same, one record a page. */
+	query_ids(f, NULL, NULL, NULL, 1, ids, sizeof(ids));
+	assert_string_equal(ids, want);
+
+	/* Text, ASCII case-insensitively, in both namespaces. */
+	query_ids(f, NULL, "KOOKclub", NULL, 0, ids, sizeof(ids));
+	assert_string_equal(ids, own_first ? "kookclub-haren fans" :
+	    "fans kookclub-haren");
+	query_ids(f, NULL, "de haar", NULL, 0, ids, sizeof(ids));
+	assert_string_equal(ids, "kookclub-haren");
+	query_ids(f, NULL, "initiative", NULL, 0, ids, sizeof(ids));
+	assert_string_equal(ids, "");		/* keys are not text */
+	query_ids(f, g.pk, "kookclub", NULL, 0, ids, sizeof(ids));
+	assert_string_equal(ids, "fans");
+	/* Tags: exactly, and never an erased record. */
+	query_ids(f, NULL, NULL, "sport", 0, ids, sizeof(ids));
+	assert_string_equal(ids, own_first ? "jeu-de-boules urban-ox-park" :
+	    "urban-ox-park jeu-de-boules");
+	query_ids(f, NULL, NULL, "spor", 0, ids, sizeof(ids));
+	assert_string_equal(ids, "");
+	query_ids(f, NULL, NULL, "Sport", 0, ids, sizeof(ids));
+	assert_string_equal(ids, "");
+	/* Both: they must both match. */
+	query_ids(f, NULL, "boules", "sport", 0, ids, sizeof(ids));
+	assert_string_equal(ids, "jeu-de-boules");
+	query_ids(f, NULL, "boules", "food", 0, ids, sizeof(ids));
+	assert_string_equal(ids, "");
+
+	/* A kind with nothing; the node logs the query. */
+	request(&rq, BUURT_API_QUERY, "place", NULL);
+	assert_int_equal(call(f, &rq, &rp), 0);
+	assert_int_equal(rp.n_items, 0);
+	assert_false(rp.has_next);
+	buurt_reply_fini(&rp);
+	logged(f, "query kind place: 0 items");
+
+	/* A cursor that is not a rec key: EFORMAT on after. */
+	request(&rq, BUURT_API_QUERY, NULL, NULL);
+	memcpy(rq.cursor, "abc", 3);
+	rq.cursor_len = 3;
+	assert_int_equal(call(f, &rq, &rp), BUURT_EFORMAT);
+	assert_string_equal(rp.err.field, "after");
+	buurt_reply_fini(&rp);
+	/* ... nor one whose kind is not a kind. */
+	memset(rq.cursor, 0, BUURT_KEY_LEN);
+	rq.cursor[BUURT_KEY_LEN] = 1;
+	rq.cursor[BUURT_KEY_LEN + 1] = 'A';
+	rq.cursor[BUURT_KEY_LEN + 2] = 'x';
+	rq.cursor_len = BUURT_KEY_LEN + 3;
+	assert_int_equal(call(f, &rq, &rp), BUURT_EFORMAT);
+	assert_string_equal(rp.err.field, "after");
+	buurt_reply_fini(&rp);
+	rq.cursor[BUURT_KEY_LEN + 1] = 'a';
+	assert_int_equal(call(f, &rq, &rp), 0);
+	buurt_reply_fini(&rp);
+
+	/* counts: live records per namespace and kind. */
+	put_ok(f, "plain");
+	request(&rq, BUURT_API_COUNTS, NULL, NULL);
+	assert_int_equal(call(f, &rq, &rp), 0);
+	assert_int_equal(rp.n_counts, 2);
+	assert_memory_equal(rp.counts[own_first ? 0 : 1].ns, f->n->id->pk,
+	    BUURT_KEY_LEN);
+	assert_int_equal(rp.counts[own_first ? 0 : 1].live, 3);
+	assert_memory_equal(rp.counts[own_first ? 1 : 0].ns, g.pk,
+	    BUURT_KEY_LEN);
+	assert_int_equal(rp.counts[own_first ? 1 : 0].live, 3);
+	assert_string_equal(rp.counts[0].kind, "initiative");
+	buurt_reply_fini(&rp);
+	rq.has_ns = true;
+	memcpy(rq.ns, g.pk, BUURT_KEY_LEN);
+	assert_int_equal(call(f, &rq, &rp), 0);
+	assert_int_equal(rp.n_counts, 1);
+	assert_memory_equal(rp.counts[0].ns, g.pk, BUURT_KEY_LEN);
+	buurt_reply_fini(&rp);
+	memset(rq.ns, 0, BUURT_KEY_LEN);	/* a namespace not held */
+	assert_int_equal(call(f, &rq, &rp), 0);
+	assert_int_equal(rp.n_counts, 0);
+	buurt_reply_fini(&rp);
+}
+
+/* query_match_body on its own: where text and tags are looked for. */
+static void
+test_query_match(void **state)
+{
+	struct query_match m;
+	uint8_t *body;
+	size_t len;
+	bool match;
+
+	(void)state;
+	body = initiative_body(&len, "Kookclub Haren", "aaab", "food");
+	assert_int_equal(query_match_init(&m, "AAB", NULL), 0);
+	assert_int_equal(query_match_body(&m, body, len, &match), 0);
+	assert_true(match);		/* KMP: the border of "aa" */
+	assert_int_equal(query_match_init(&m, "abab", NULL), 0);
+	assert_int_equal(query_match_body(&m, body, len, &match), 0);
+	assert_false(match);
+	assert_int_equal(query_match_init(&m, "title", NULL), 0);
+	assert_int_equal(query_match_body(&m, body, len, &match), 0);
+	assert_false(match);		/* keys are not searched */
+	assert_int_equal(query_match_init(&m, "OTHER", "food"), 0);
+	assert_int_equal(query_match_body(&m, body, len, &match), 0);
+	assert_true(match);		/* a tag is text too */
+	assert_int_equal(query_match_init(&m, NULL, "foo"), 0);
+	assert_int_equal(query_match_body(&m, body, len, &match), 0);
+	assert_false(match);
+	assert_int_equal(query_match_init(&m, "", ""), 0);
+	assert_int_equal(query_match_body(&m, body, len, &match), 0);
+	assert_true(match);
+	/* Not canonical, or truncated: no match, no error. */
+	assert_int_equal(query_match_body(&m, body, len - 1, &match), 0);
+	assert_false(match);
+	body[0] = 0x90;
+	assert_int_equal(query_match_body(&m, body, 1, &match), 0);
+	assert_false(match);
+	free(body);
+	{
+		char big[BUURT_QUERY_TEXT_MAX + 2];
+
+		memset(big, 'a', sizeof(big) - 1);
+		big[sizeof(big) - 1] = '\0';
+		assert_int_equal(query_match_init(&m, big, NULL),
+		    BUURT_EINVAL);
+	}
+}
+
 int
 main(void)
 {
@@ -851,6 +1154,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_two_nodes, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_query, setup, teardown),
+		cmocka_unit_test(test_query_match),
 	};
 
 	if (sodium_init() < 0) {

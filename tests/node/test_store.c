@@ -1232,6 +1232,363 @@ test_two_namespaces(void **state)
 	freev(t, 20);
 }
 
+/*
+ * Queries across namespaces: store_scan, store_counts.
+ */
+
+/* Matches bodies whose text starts with the fill byte *ctx (mkbody). */
+static int
+fill_filter(void *ctx, const uint8_t *body, size_t len, bool *match)
+{
+	*match = len > 6 && body[6] == *(const uint8_t *)ctx;
+	return 0;
+}
+
+static int
+failing_filter(void *ctx, const uint8_t *body, size_t len, bool *match)
+{
+	(void)ctx;
+	(void)body;
+	(void)len;
+	*match = false;
+	return BUURT_ENOMEM;
+}
+
+/*
+ * Two namespaces with places, initiatives and a story, one place erased
+ * and one rewritten.  Fill 'x' marks the bodies fill_filter finds.
+ */
+static void
+scan_data(struct fx *f, struct tu **t, size_t *n)
+{
+	size_t i = 0;
+
+	t[i++] = mk(&f->a, BUURT_OP_PUT, "place", "p0", 20, 'x');
+	t[i++] = mk(&f->a, BUURT_OP_PUT, "place", "p1", 20, 'x');
+	t[i++] = mk(&f->a, BUURT_OP_PUT, "place", "p2", 20, 'a');
+	t[i++] = mk(&f->a, BUURT_OP_PUT, "initiative", "i0", 20, 'x');
+	t[i++] = mk(&f->a, BUURT_OP_PUT, "story", "s0", 20, 'a');
+	t[i++] = mk(&f->a, BUURT_OP_ERASE, "place", "p1", 0, 0);
+	t[i++] = mk(&f->a, BUURT_OP_PUT, "place", "p2", 20, 'x');
+	t[i++] = mk(&f->b, BUURT_OP_PUT, "place", "q0", 20, 'b');
+	t[i++] = mk(&f->b, BUURT_OP_PUT, "place", "q1", 20, 'x');
+	t[i++] = mk(&f->b, BUURT_OP_PUT, "initiative", "j0", 20, 'x');
+	t[i++] = mk(&f->b, BUURT_OP_PUT, "initiative", "j1", 20, 'b');
+	assert_int_equal(appendv(f->st, t, i, NULL), 0);
+	*n = i;
+}
+
+/*
+ * Run q page after page (updating q->after) and note each item's
+ * namespace (0 = a, 1 = b) and seq as ns << 32 | seq in got[]; returns
+ * the number of items, *calls the number of pages.
+ */
+static size_t
+drain(struct fx *f, struct store_query q, uint64_t *got, size_t cap,
+    size_t *calls)
+{
+	struct buurt_envelope env;
+	struct store_page pg;
+	uint8_t next[STORE_KEY_MAX], key[STORE_KEY_MAX], prev[STORE_KEY_MAX];
+	size_t n = 0, i, next_len, klen, plen = 0;
+
+	*calls = 0;
+	for (;;) {
+		assert_int_equal(store_scan(f->st, &q, &pg, next, &next_len),
+		    0);
+		assert_true(++*calls < 1000);
+		for (i = 0; i < pg.n; i++) {
+			assert_int_equal(buurt_update_decode(&env, NULL,
+			    pg.items[i].update, pg.items[i].update_len), 0);
+			assert_non_null(pg.items[i].body);
+			/* In key order, and after the cursor. */
+			klen = store_key_make(key, env.ns, env.kind, env.id);
+			assert_true(klen > 0);
+			if (plen > 0) {
+				assert_true(memcmp(prev, key, plen < klen ?
+				    plen : klen) < 0 || (memcmp(prev, key,
+				    plen < klen ? plen : klen) == 0 &&
+				    plen < klen));
+			}
+			memcpy(prev, key, klen);
+			plen = klen;
+			assert_true(n < cap);
+			got[n++] = (uint64_t)(memcmp(env.ns, f->a.pk,
+			    BUURT_KEY_LEN) == 0 ? 0 : 1) << 32 | env.seq;
+		}
+		if (!pg.more) {
+			assert_int_equal(next_len, 0);
+			store_page_fini(&pg);
+			return n;
+		}
+		assert_true(store_key_check(next, next_len));
+		/* The cursor is not before the page's last item. */
+		if (pg.n > 0) {
+			assert_true(memcmp(next, prev, plen) >= 0);
+		}
+		store_page_fini(&pg);
+		memcpy(prev, next, next_len);
+		plen = next_len;
+		q.after = prev;
+		q.after_len = plen;
+	}
+}
+
+/* got[0..n) as the (ns, seq) of these items, in this order. */
+static void
+assert_got(const uint64_t *got, size_t n, const uint64_t *want,
+    size_t wn)
+{
+	size_t i;
+
+	assert_int_equal(n, wn);
+	for (i = 0; i < n; i++) {
+		if (got[i] != want[i]) {
+			fail_msg("item %zu: %llx, want %llx", i,
+			    (unsigned long long)got[i],
+			    (unsigned long long)want[i]);
+		}
+	}
+}
+
+#define A(seq)	((uint64_t)(seq))
+#define B(seq)	((uint64_t)1 << 32 | (seq))
+
+static void
+test_scan(void **state)
+{
+	struct fx *f = *state;
+	struct tu *t[16];
+	struct store_query q;
+	struct store_page pg;
+	uint64_t got[32], all[8], places[4], xs[6];
+	uint8_t next[STORE_KEY_MAX], bad[STORE_KEY_MAX], x = 'x';
+	size_t n, nt, calls, next_len, i, nall;
+	bool a_first = memcmp(f->a.pk, f->b.pk, BUURT_KEY_LEN) < 0;
+
+	scan_data(f, t, &nt);
+	/*
+	 * Key order: namespace, then kind by length (place, story before
+	 * initiative), then id.  a: p0=1 p2=7 s0=5 i0=4; b: q0=8 q1=9 j0=10
+	 * j1=11 (as seqs of b: 1 2 3 4).
+	 */
+	{
+		const uint64_t ka[] = { A(1), A(7), A(5), A(4) };
+		const uint64_t kb[] = { B(1), B(2), B(3), B(4) };
+		const uint64_t pa[] = { A(1), A(7) }, pb[] = { B(1), B(2) };
+		const uint64_t xa[] = { A(1), A(7), A(4) };
+		const uint64_t xb[] = { B(2), B(3) };
+
+		memcpy(all, a_first ? ka : kb, sizeof(ka));
+		memcpy(all + 4, a_first ? kb : ka, sizeof(ka));
+		nall = 8;
+		memcpy(places, a_first ? pa : pb, sizeof(pa));
+		memcpy(places + 2, a_first ? pb : pa, sizeof(pa));
+		memcpy(xs, a_first ? xa : xb, a_first ? sizeof(xa) :
+		    sizeof(xb));
+		memcpy(xs + (a_first ? 3 : 2), a_first ? xb : xa, a_first ?
+		    sizeof(xb) : sizeof(xa));
+	}
+
+	/* Everything live, in one page and then one item a page. */
+	memset(&q, 0, sizeof(q));
+	q.limit = 100;
+	q.max_bytes = SIZE_MAX;
+	q.max_scan = 1000;
+	n = drain(f, q, got, 32, &calls);
+	assert_got(got, n, all, nall);
+	assert_int_equal(calls, 1);
+	q.limit = 1;
+	n = drain(f, q, got, 32, &calls);
+	assert_got(got, n, all, nall);
+	assert_int_equal(calls, nall);
+	/* A byte cap stops a page after its first item. */
+	q.limit = 100;
+	q.max_bytes = 1;
+	n = drain(f, q, got, 32, &calls);
+	assert_got(got, n, all, nall);
+	assert_int_equal(calls, nall);
+
+	/* One kind over both namespaces: the erased place is not there. */
+	q.max_bytes = SIZE_MAX;
+	q.kind = "place";
+	n = drain(f, q, got, 32, &calls);
+	assert_got(got, n, places, 4);
+	/* One kind of one namespace; one namespace of every kind. */
+	q.ns = f->b.pk;
+	n = drain(f, q, got, 32, &calls);
+	assert_got(got, n, a_first ? places + 2 : places, 2);
+	q.kind = NULL;
+	n = drain(f, q, got, 32, &calls);
+	assert_got(got, n, a_first ? all + 4 : all, 4);
+	/* A kind nobody has. */
+	q.ns = NULL;
+	q.kind = "figure";
+	n = drain(f, q, got, 32, &calls);
+	assert_int_equal(n, 0);
+	assert_int_equal(calls, 1);
+
+	/* The scan budget: one entry a call still gets everything. */
+	q.kind = NULL;
+	q.max_scan = 1;
+	n = drain(f, q, got, 32, &calls);
+	assert_got(got, n, all, nall);
+	/* 9 rec entries (p1 erased among them): one call each. */
+	assert_int_equal(calls, 9);
+	q.kind = "place";
+	n = drain(f, q, got, 32, &calls);
+	assert_got(got, n, places, 4);
+	assert_true(calls > 4);
+
+	/* A filter, over every kind and with a budget of body bytes. */
+	q.kind = NULL;
+	q.max_scan = 1000;
+	q.filter = fill_filter;
+	q.filter_ctx = &x;
+	n = drain(f, q, got, 32, &calls);
+	assert_got(got, n, xs, 5);
+	assert_int_equal(calls, 1);
+	q.max_filtered = 1;
+	n = drain(f, q, got, 32, &calls);
+	assert_got(got, n, xs, 5);
+	assert_true(calls >= 8);
+	q.max_filtered = 0;
+	q.filter = failing_filter;
+	assert_int_equal(store_scan(f->st, &q, &pg, next, &next_len),
+	    BUURT_ENOMEM);
+	assert_int_equal(pg.n, 0);
+	assert_null(pg.items);
+	assert_int_equal(next_len, 0);
+
+	/* A cursor past everything; the cursor of the last entry. */
+	q.filter = NULL;
+	memset(bad, 0xff, BUURT_KEY_LEN);
+	bad[BUURT_KEY_LEN] = 1;
+	bad[BUURT_KEY_LEN + 1] = 'a';
+	bad[BUURT_KEY_LEN + 2] = 'a';
+	q.after = bad;
+	q.after_len = BUURT_KEY_LEN + 3;
+	assert_int_equal(store_scan(f->st, &q, &pg, next, &next_len), 0);
+	assert_int_equal(pg.n, 0);
+	assert_false(pg.more);
+	store_page_fini(&pg);
+
+	/* Bad arguments. */
+	q.after_len = BUURT_KEY_LEN + 2;	/* no id */
+	assert_int_equal(store_scan(f->st, &q, &pg, next, &next_len),
+	    BUURT_EINVAL);
+	bad[BUURT_KEY_LEN] = 2;			/* klen past the key */
+	q.after_len = BUURT_KEY_LEN + 3;
+	assert_int_equal(store_scan(f->st, &q, &pg, next, &next_len),
+	    BUURT_EINVAL);
+	q.after = NULL;
+	q.kind = "Place";
+	assert_int_equal(store_scan(f->st, &q, &pg, next, &next_len),
+	    BUURT_EINVAL);
+	q.kind = NULL;
+	q.limit = 0;
+	assert_int_equal(store_scan(f->st, &q, &pg, next, &next_len),
+	    BUURT_EINVAL);
+	q.limit = 1;
+	q.max_scan = 0;
+	assert_int_equal(store_scan(f->st, &q, &pg, next, &next_len),
+	    BUURT_EINVAL);
+	q.max_scan = 1;
+	assert_int_equal(store_scan(NULL, &q, &pg, next, &next_len),
+	    BUURT_EINVAL);
+	assert_int_equal(store_scan(f->st, NULL, &pg, next, &next_len),
+	    BUURT_EINVAL);
+	assert_int_equal(store_scan(f->st, &q, &pg, NULL, &next_len),
+	    BUURT_EINVAL);
+
+	/* Keys. */
+	assert_int_equal(store_key_make(bad, f->a.pk, "place", "p0"),
+	    BUURT_KEY_LEN + 1 + 5 + 2);
+	assert_true(store_key_check(bad, BUURT_KEY_LEN + 1 + 5 + 2));
+	assert_false(store_key_check(bad, BUURT_KEY_LEN + 1 + 5));
+	assert_false(store_key_check(bad, BUURT_KEY_LEN + 1 + 5 + 1 +
+	    BUURT_ID_MAX + 1));
+	bad[BUURT_KEY_LEN + 1] = 'P';
+	assert_false(store_key_check(bad, BUURT_KEY_LEN + 1 + 5 + 2));
+	bad[BUURT_KEY_LEN + 1] = 'p';
+	bad[BUURT_KEY_LEN + 1 + 5] = '/';
+	assert_false(store_key_check(bad, BUURT_KEY_LEN + 1 + 5 + 2));
+	bad[BUURT_KEY_LEN] = 0;
+	assert_false(store_key_check(bad, BUURT_KEY_LEN + 1 + 5 + 2));
+	assert_false(store_key_check(NULL, 40));
+	assert_int_equal(store_key_make(bad, f->a.pk, "Place", "p0"), 0);
+	assert_int_equal(store_key_make(bad, f->a.pk, "place", ""), 0);
+	assert_int_equal(store_key_make(bad, f->a.pk, "place", "a b"), 0);
+	for (i = 0; i < nt; i++) {
+		free(t[i]);
+	}
+}
+
+static void
+test_counts(void **state)
+{
+	struct fx *f = *state;
+	struct tu *t[16];
+	struct store_count *c = NULL;
+	size_t n, nt, i, ia, ib;
+
+	assert_int_equal(store_counts(f->st, NULL, 10, &c, &n), 0);
+	assert_int_equal(n, 0);
+	assert_null(c);
+	scan_data(f, t, &nt);
+
+	/* Sorted by namespace, then kind bytewise (not key order). */
+	assert_int_equal(store_counts(f->st, NULL, 10, &c, &n), 0);
+	assert_int_equal(n, 5);
+	ia = memcmp(f->a.pk, f->b.pk, BUURT_KEY_LEN) < 0 ? 0 : 2;
+	ib = ia == 0 ? 3 : 0;
+	assert_memory_equal(c[ia].ns, f->a.pk, BUURT_KEY_LEN);
+	assert_string_equal(c[ia].kind, "initiative");
+	assert_int_equal(c[ia].live, 1);
+	assert_string_equal(c[ia + 1].kind, "place");
+	assert_int_equal(c[ia + 1].live, 2);	/* p1 erased, p2 twice */
+	assert_string_equal(c[ia + 2].kind, "story");
+	assert_int_equal(c[ia + 2].live, 1);
+	assert_memory_equal(c[ib].ns, f->b.pk, BUURT_KEY_LEN);
+	assert_string_equal(c[ib].kind, "initiative");
+	assert_int_equal(c[ib].live, 2);
+	assert_string_equal(c[ib + 1].kind, "place");
+	assert_int_equal(c[ib + 1].live, 2);
+	free(c);
+
+	/* One namespace. */
+	assert_int_equal(store_counts(f->st, f->b.pk, 10, &c, &n), 0);
+	assert_int_equal(n, 2);
+	for (i = 0; i < n; i++) {
+		assert_memory_equal(c[i].ns, f->b.pk, BUURT_KEY_LEN);
+	}
+	free(c);
+
+	/* Erasing the last live record of a kind drops its row. */
+	t[nt] = mk(&f->a, BUURT_OP_ERASE, "story", "s0", 0, 0);
+	assert_int_equal(append1(f->st, t[nt], NULL), 0);
+	nt++;
+	assert_int_equal(store_counts(f->st, f->a.pk, 10, &c, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(c[1].kind, "place");
+	free(c);
+
+	/* More rows than allowed; bad arguments. */
+	c = (struct store_count *)f;
+	assert_int_equal(store_counts(f->st, NULL, 3, &c, &n), BUURT_ETOOBIG);
+	assert_null(c);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_counts(f->st, NULL, 4, &c, &n), 0);
+	assert_int_equal(n, 4);
+	free(c);
+	assert_int_equal(store_counts(NULL, NULL, 4, &c, &n), BUURT_EINVAL);
+	assert_int_equal(store_counts(f->st, NULL, 4, NULL, &n),
+	    BUURT_EINVAL);
+	for (i = 0; i < nt; i++) {
+		free(t[i]);
+	}
+}
+
 static void
 test_two_stores(void **state)
 {
@@ -1566,6 +1923,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_erase, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_scan, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_namespaces, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_two_stores, setup,

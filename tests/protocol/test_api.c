@@ -263,7 +263,7 @@ test_request_encode_rejects(void **state)
 	rq.op = 0;
 	assert_rc(buurt_request_encode(&buf, &len, &rq), BUURT_EINVAL);
 	assert_null(buf);
-	rq.op = BUURT_API_UNFOLLOW + 1;
+	rq.op = BUURT_API_COUNTS + 1;
 	assert_rc(buurt_request_encode(&buf, &len, &rq), BUURT_EINVAL);
 	rq.op = BUURT_API_PUT;
 	strcpy(rq.kind, "story");
@@ -431,6 +431,57 @@ static const struct dcase dcases[] = {
 	{ "hostile args", "94 01 4d a3 676574 df ff ff ff ff", BUURT_ETOOBIG,
 	    NULL, 0 },
 	{ "empty", "", BUURT_ETRUNC, NULL, 0 },
+	/* query and counts */
+#define OP_QUERY	"a5 7175657279"
+#define OP_COUNTS	"a6 636f756e7473"
+	{ "query, no args", "94 01 4d " OP_QUERY " 80", 0, NULL, 77 },
+	{ "counts, no args", "94 01 4d " OP_COUNTS " 80", 0, NULL, 77 },
+	{ "counts with ns", "94 01 4d " OP_COUNTS " 81 a2 6e73 c4 20 "
+	    "00000000000000000000000000000000000000000000000000000000"
+	    "00000000", 0, NULL, 77 },
+	{ "query after str", "94 01 4d " OP_QUERY " 81 a5 6166746572 a2"
+	    " 7031", BUURT_EFORMAT, "after", 77 },
+	{ "query after empty", "94 01 4d " OP_QUERY " 81 a5 6166746572"
+	    " c4 00", BUURT_EFORMAT, "after", 77 },
+	{ "query after bin", "94 01 4d " OP_QUERY " 81 a5 6166746572"
+	    " c4 01 00", 0, NULL, 77 },
+	{ "query text empty", "94 01 4d " OP_QUERY " 81 a4 74657874 a0",
+	    BUURT_EFORMAT, "text", 77 },
+	{ "query text int", "94 01 4d " OP_QUERY " 81 a4 74657874 05",
+	    BUURT_EFORMAT, "text", 77 },
+	{ "query text 100", "94 01 4d " OP_QUERY " 81 a4 74657874 d9 64 "
+	    "61616161616161616161616161616161616161616161616161616161"
+	    "61616161616161616161616161616161616161616161616161616161"
+	    "61616161616161616161616161616161616161616161616161616161"
+	    "61616161616161616161616161616161", 0, NULL, 77 },
+	{ "query text 101", "94 01 4d " OP_QUERY " 81 a4 74657874 d9 65 "
+	    "61616161616161616161616161616161616161616161616161616161"
+	    "61616161616161616161616161616161616161616161616161616161"
+	    "61616161616161616161616161616161616161616161616161616161"
+	    "6161616161616161616161616161616161", BUURT_EFORMAT, "text", 77 },
+	{ "query tag 32", "94 01 4d " OP_QUERY " 81 a3 746167 d9 20 "
+	    "61616161616161616161616161616161616161616161616161616161"
+	    "61616161", 0, NULL, 77 },
+	{ "query tag 33", "94 01 4d " OP_QUERY " 81 a3 746167 d9 21 "
+	    "61616161616161616161616161616161616161616161616161616161"
+	    "6161616161", BUURT_EFORMAT, "tag", 77 },
+	{ "query tag bin", "94 01 4d " OP_QUERY " 81 a3 746167 c4 01 61",
+	    BUURT_EFORMAT, "tag", 77 },
+	{ "query kind bad", "94 01 4d " OP_QUERY " 81 a4 6b696e64 a1 41",
+	    BUURT_EFORMAT, "kind", 77 },
+	{ "query with id", "94 01 4d " OP_QUERY " 81 " ID_P1, BUURT_EPROTO,
+	    "args", 77 },
+	{ "query text twice", "94 01 4d " OP_QUERY " 82 a4 74657874 a1 61"
+	    " a4 74657874 a1 62", BUURT_EDUPKEY, "text", 77 },
+	{ "counts with kind", "94 01 4d " OP_COUNTS " 81 " KIND_PLACE,
+	    BUURT_EPROTO, "args", 77 },
+	{ "counts with text", "94 01 4d " OP_COUNTS " 81 a4 74657874 a1 61",
+	    BUURT_EPROTO, "args", 77 },
+	{ "counts ns 31", "94 01 4d " OP_COUNTS " 81 a2 6e73 c4 1f "
+	    "00000000000000000000000000000000000000000000000000000000"
+	    "000000", BUURT_EFORMAT, "ns", 77 },
+	{ "list after bin", "94 01 4d a4 6c697374 82 a5 6166746572 c4 01"
+	    " 00 " KIND_PLACE, BUURT_EFORMAT, "after", 77 },
 };
 
 static void
@@ -566,6 +617,105 @@ test_request_every_truncation(void **state)
 	assert_rc(buurt_request_decode(&out, buf, len, NULL), 0);
 	buurt_request_fini(&out);
 	free(buf);
+}
+
+/* query and counts: round trips, encoder checks, the cursor's bounds. */
+static void
+test_query_request(void **state)
+{
+	struct buurt_request rq, out;
+	struct buurt_err err;
+	struct tu_buf b = { NULL, 0, 0 };
+	uint8_t *buf = NULL, cur[BUURT_CURSOR_MAX + 1];
+	size_t len = 0;
+
+	(void)state;
+	/* Every argument. */
+	memset(&rq, 0, sizeof(rq));
+	rq.rid = 11;
+	rq.op = BUURT_API_QUERY;
+	strcpy(rq.kind, "initiative");
+	rq.has_ns = true;
+	memset(rq.ns, 0x5a, sizeof(rq.ns));
+	strcpy(rq.text, "Kookclub café");
+	strcpy(rq.tag, "food");
+	memset(rq.cursor, 0x7e, BUURT_CURSOR_MAX);
+	rq.cursor_len = BUURT_CURSOR_MAX;
+	rq.limit = 3;
+	request_roundtrip(&rq, &out);
+	assert_string_equal(out.kind, "initiative");
+	assert_true(out.has_ns);
+	assert_memory_equal(out.ns, rq.ns, sizeof(rq.ns));
+	assert_string_equal(out.text, "Kookclub café");
+	assert_string_equal(out.tag, "food");
+	assert_bytes(out.cursor, out.cursor_len, rq.cursor, rq.cursor_len);
+	assert_int_equal(out.limit, 3);
+	assert_string_equal(out.after, "");
+	buurt_request_fini(&out);
+
+	/* None: [1, 0, "query", {}] and [1, 0, "counts", {}]. */
+	memset(&rq, 0, sizeof(rq));
+	rq.op = BUURT_API_QUERY;
+	assert_rc(buurt_request_encode(&buf, &len, &rq), 0);
+	b.n = 0;
+	tu_buf_hex(&b, "94 01 00 a5 7175657279 80");
+	assert_bytes(buf, len, b.p, b.n);
+	free(buf);
+	request_roundtrip(&rq, &out);
+	assert_false(out.has_ns);
+	assert_int_equal(out.cursor_len, 0);
+	assert_string_equal(out.text, "");
+	assert_string_equal(out.tag, "");
+	buurt_request_fini(&out);
+	rq.op = BUURT_API_COUNTS;
+	assert_rc(buurt_request_encode(&buf, &len, &rq), 0);
+	b.n = 0;
+	tu_buf_hex(&b, "94 01 00 a6 636f756e7473 80");
+	assert_bytes(buf, len, b.p, b.n);
+	free(buf);
+	rq.has_ns = true;
+	request_roundtrip(&rq, &out);
+	assert_true(out.has_ns);
+	buurt_request_fini(&out);
+	assert_string_equal(buurt_api_opname(BUURT_API_QUERY), "query");
+	assert_string_equal(buurt_api_opname(BUURT_API_COUNTS), "counts");
+	assert_null(buurt_api_opname(BUURT_API_COUNTS + 1));
+
+	/* The encoder refuses what the decoder would. */
+	memset(&rq, 0, sizeof(rq));
+	rq.op = BUURT_API_QUERY;
+	rq.cursor_len = BUURT_CURSOR_MAX + 1;
+	assert_rc(buurt_request_encode(&buf, &len, &rq), BUURT_EINVAL);
+	assert_null(buf);
+	rq.cursor_len = 0;
+	memset(rq.text, 'a', sizeof(rq.text));	/* 101 bytes, no NUL */
+	assert_rc(buurt_request_encode(&buf, &len, &rq), BUURT_EINVAL);
+	memset(rq.text, 0, sizeof(rq.text));
+	strcpy(rq.text, "\xff");
+	assert_rc(buurt_request_encode(&buf, &len, &rq), BUURT_EINVAL);
+	rq.text[0] = '\0';
+	memset(rq.tag, 'a', sizeof(rq.tag));	/* 33 bytes, no NUL */
+	assert_rc(buurt_request_encode(&buf, &len, &rq), BUURT_EINVAL);
+	memset(rq.tag, 0, sizeof(rq.tag));
+	strcpy(rq.kind, "Initiative");
+	assert_rc(buurt_request_encode(&buf, &len, &rq), BUURT_EINVAL);
+
+	/* A cursor of 160 bytes is taken, of 161 not. */
+	memset(cur, 0x41, sizeof(cur));
+	b.n = 0;
+	tu_buf_hex(&b, "94 01 05 a5 7175657279 81 a5 6166746572");
+	tu_buf_bin(&b, cur, BUURT_CURSOR_MAX);
+	assert_rc(buurt_request_decode(&out, b.p, b.n, &err), 0);
+	assert_int_equal(out.cursor_len, BUURT_CURSOR_MAX);
+	buurt_request_fini(&out);
+	b.n = 0;
+	tu_buf_hex(&b, "94 01 05 a5 7175657279 81 a5 6166746572");
+	tu_buf_bin(&b, cur, BUURT_CURSOR_MAX + 1);
+	assert_rc(buurt_request_decode(&out, b.p, b.n, &err), BUURT_EFORMAT);
+	assert_string_equal(err.field, "after");
+	assert_int_equal(out.rid, 5);
+	assert_int_equal(out.cursor_len, 0);
+	tu_buf_free(&b);
 }
 
 /*
@@ -771,6 +921,238 @@ test_reply_page(void **state)
 	assert_rc(buurt_reply_page(&buf, &len, 1, NULL, 1, false, NULL, 0),
 	    BUURT_EINVAL);
 	free(f);
+}
+
+static void
+test_reply_query(void **state)
+{
+	struct fixture *f = malloc(sizeof(*f));
+	struct buurt_reply rp;
+	struct tu_buf want = { NULL, 0, 0 };
+	uint8_t *buf = NULL, cur[BUURT_CURSOR_MAX + 1];
+	size_t len, i;
+
+	(void)state;
+	assert_non_null(f);
+	fixture_make(f);
+	memset(cur, 0x33, sizeof(cur));
+
+	/* Items like list's, and a bin cursor. */
+	assert_rc(buurt_reply_query(&buf, &len, 8, f->item, 3, cur, 35), 0);
+	want.n = 0;
+	tu_buf_hex(&want, "94 01 08 00 82 a5 6974656d73 93");
+	for (i = 0; i < 3; i++) {
+		tu_buf_hex(&want, "82 a4 626f6479");
+		if (i < 2) {
+			tu_buf_bin(&want, f->body[i], f->body_len[i]);
+		} else {
+			tu_buf_byte(&want, 0xc0);
+		}
+		tu_buf_hex(&want, "a6 757064617465");
+		tu_buf_bin(&want, f->up[i], f->len[i]);
+	}
+	tu_buf_hex(&want, "a4 6e657874");
+	tu_buf_bin(&want, cur, 35);
+	assert_bytes(buf, len, want.p, want.n);
+	assert_rc(buurt_reply_decode(&rp, BUURT_API_QUERY, buf, len), 0);
+	assert_int_equal(rp.rid, 8);
+	assert_int_equal(rp.n_items, 3);
+	for (i = 0; i < 3; i++) {
+		assert_item(&rp.items[i], f, i);
+	}
+	assert_true(rp.has_next);
+	assert_bytes(rp.next_cursor, rp.next_cursor_len, cur, 35);
+	buurt_reply_fini(&rp);
+	assert_int_equal(rp.next_cursor_len, 0);
+	free(buf);
+
+	/* The longest cursor; no cursor; no items. */
+	assert_rc(buurt_reply_query(&buf, &len, 9, f->item, 1, cur,
+	    BUURT_CURSOR_MAX), 0);
+	assert_rc(buurt_reply_decode(&rp, BUURT_API_QUERY, buf, len), 0);
+	assert_int_equal(rp.next_cursor_len, BUURT_CURSOR_MAX);
+	buurt_reply_fini(&rp);
+	free(buf);
+	assert_rc(buurt_reply_query(&buf, &len, 10, NULL, 0, NULL, 99), 0);
+	assert_int_equal(len, 18);
+	assert_memory_equal(buf, "\x94\x01\x0a\x00\x82\xa5items\x90\xa4next"
+	    "\xc0", 18);
+	assert_rc(buurt_reply_decode(&rp, BUURT_API_QUERY, buf, len), 0);
+	assert_false(rp.has_next);
+	assert_int_equal(rp.n_items, 0);
+	buurt_reply_fini(&rp);
+	free(buf);
+
+	/* Encoder contract. */
+	assert_rc(buurt_reply_query(&buf, &len, 1, f->item, 1, cur, 0),
+	    BUURT_EINVAL);
+	assert_null(buf);
+	assert_rc(buurt_reply_query(&buf, &len, 1, f->item, 1, cur,
+	    BUURT_CURSOR_MAX + 1), BUURT_EINVAL);
+	assert_rc(buurt_reply_query(&buf, &len, 1, NULL, 1, NULL, 0),
+	    BUURT_EINVAL);
+	assert_rc(buurt_reply_query(NULL, &len, 1, NULL, 0, NULL, 0),
+	    BUURT_EINVAL);
+
+	/* Decoder: next must be a bin of 1 to 160 bytes, or nil. */
+	want.n = 0;
+	tu_buf_hex(&want, "94 01 01 00 82 a5 6974656d73 90 a4 6e657874"
+	    " a2 7031");
+	assert_rc(buurt_reply_decode(&rp, BUURT_API_QUERY, want.p, want.n),
+	    BUURT_EPROTO);
+	want.n = 0;
+	tu_buf_hex(&want, "94 01 01 00 82 a5 6974656d73 90 a4 6e657874"
+	    " c4 00");
+	assert_rc(buurt_reply_decode(&rp, BUURT_API_QUERY, want.p, want.n),
+	    BUURT_EPROTO);
+	want.n = 0;
+	tu_buf_hex(&want, "94 01 01 00 82 a5 6974656d73 90 a4 6e657874");
+	tu_buf_bin(&want, cur, BUURT_CURSOR_MAX + 1);
+	assert_rc(buurt_reply_decode(&rp, BUURT_API_QUERY, want.p, want.n),
+	    BUURT_EPROTO);
+	/* A bad item fails the whole page, as for list. */
+	want.n = 0;
+	tu_buf_hex(&want, "94 01 01 00 82 a5 6974656d73 91 82 a4 626f6479"
+	    " c0 a6 757064617465");
+	f->up[0][BUURT_KEY_LEN] ^= 1;
+	tu_buf_bin(&want, f->up[0], f->len[0]);
+	tu_buf_hex(&want, "a4 6e657874 c0");
+	assert_true(buurt_reply_decode(&rp, BUURT_API_QUERY, want.p,
+	    want.n) < 0);
+	tu_buf_free(&want);
+	free(f);
+}
+
+static void
+test_reply_counts(void **state)
+{
+	struct buurt_count c[3], *big;
+	struct buurt_reply rp;
+	struct tu_buf want = { NULL, 0, 0 };
+	uint8_t *buf = NULL;
+	size_t len, i;
+
+	(void)state;
+	memset(c, 0, sizeof(c));
+	memset(c[0].ns, 0x11, BUURT_KEY_LEN);
+	strcpy(c[0].kind, "initiative");
+	c[0].live = 2;
+	memset(c[1].ns, 0x11, BUURT_KEY_LEN);
+	strcpy(c[1].kind, "place");
+	c[1].live = 300;
+	memset(c[2].ns, 0x22, BUURT_KEY_LEN);
+	strcpy(c[2].kind, "initiative");
+	c[2].live = 1;
+	assert_rc(buurt_reply_counts(&buf, &len, 4, c, 3), 0);
+	/* [1, 4, 0, {"counts": [[ns, kind, live], ...]}] */
+	tu_buf_hex(&want, "94 01 04 00 81 a6 636f756e7473 93 93");
+	tu_buf_bin(&want, c[0].ns, BUURT_KEY_LEN);
+	tu_buf_hex(&want, "aa 696e6974696174697665 02 93");
+	tu_buf_bin(&want, c[1].ns, BUURT_KEY_LEN);
+	tu_buf_hex(&want, "a5 706c616365 cd 01 2c 93");
+	tu_buf_bin(&want, c[2].ns, BUURT_KEY_LEN);
+	tu_buf_hex(&want, "aa 696e6974696174697665 01");
+	assert_bytes(buf, len, want.p, want.n);
+	assert_rc(buurt_reply_decode(&rp, BUURT_API_COUNTS, buf, len), 0);
+	assert_int_equal(rp.rid, 4);
+	assert_int_equal(rp.n_counts, 3);
+	for (i = 0; i < 3; i++) {
+		assert_memory_equal(rp.counts[i].ns, c[i].ns, BUURT_KEY_LEN);
+		assert_string_equal(rp.counts[i].kind, c[i].kind);
+		assert_int_equal(rp.counts[i].live, c[i].live);
+	}
+	buurt_reply_fini(&rp);
+	assert_null(rp.counts);
+	free(buf);
+
+	/* Rows out of order, twice, or of the wrong shape: EPROTO. */
+	{
+		struct buurt_count swapped[2] = { c[2], c[0] };
+		struct buurt_count twice[2] = { c[0], c[0] };
+
+		assert_rc(buurt_reply_counts(&buf, &len, 1, swapped, 2), 0);
+		assert_rc(buurt_reply_decode(&rp, BUURT_API_COUNTS, buf, len),
+		    BUURT_EPROTO);
+		free(buf);
+		assert_rc(buurt_reply_counts(&buf, &len, 1, twice, 2), 0);
+		assert_rc(buurt_reply_decode(&rp, BUURT_API_COUNTS, buf, len),
+		    BUURT_EPROTO);
+		free(buf);
+	}
+	{
+		static const char *const bad[] = {
+			"94 01 01 00 80",			/* no counts */
+			"94 01 01 00 81 a6 636f756e7473 80",	/* a map */
+			"94 01 01 00 81 a6 636f756e7473 91 92 c4 01 00"
+			    " a1 61",				/* 2 elements */
+			"94 01 01 00 81 a6 636f756e7473 91 93 c4 01 00"
+			    " a1 61 01",			/* ns 1 byte */
+		};
+		const char *ns32 = "c4 20 11111111111111111111111111111111"
+		    "11111111111111111111111111111111";
+		const char *badrows[] = {
+			"a1 41 01",		/* kind not valid */
+			"a1 61 ff",		/* live negative */
+			"a1 61 a1 31",		/* live a str */
+			"01 01",		/* kind an int */
+		};
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			want.n = 0;
+			tu_buf_hex(&want, bad[i]);
+			assert_rc_msg(buurt_reply_decode(&rp, BUURT_API_COUNTS,
+			    want.p, want.n), BUURT_EPROTO, bad[i]);
+		}
+		for (i = 0; i < sizeof(badrows) / sizeof(badrows[0]); i++) {
+			want.n = 0;
+			tu_buf_hex(&want, "94 01 01 00 81 a6 636f756e7473 91"
+			    " 93");
+			tu_buf_hex(&want, ns32);
+			tu_buf_hex(&want, badrows[i]);
+			assert_rc_msg(buurt_reply_decode(&rp, BUURT_API_COUNTS,
+			    want.p, want.n), BUURT_EPROTO, badrows[i]);
+		}
+	}
+
+	/* Encoder: no rows; a bad kind; more than BUURT_COUNTS_MAX rows. */
+	assert_rc(buurt_reply_counts(&buf, &len, 2, NULL, 0), 0);
+	assert_rc(buurt_reply_decode(&rp, BUURT_API_COUNTS, buf, len), 0);
+	assert_int_equal(rp.n_counts, 0);
+	assert_null(rp.counts);
+	buurt_reply_fini(&rp);
+	free(buf);
+	strcpy(c[1].kind, "Place");
+	assert_rc(buurt_reply_counts(&buf, &len, 1, c, 3), BUURT_EINVAL);
+	assert_null(buf);
+	assert_rc(buurt_reply_counts(&buf, &len, 1, NULL, 1), BUURT_EINVAL);
+	assert_non_null(big = calloc(BUURT_COUNTS_MAX + 1, sizeof(*big)));
+	for (i = 0; i <= BUURT_COUNTS_MAX; i++) {
+		big[i].ns[0] = (uint8_t)(i >> 8);
+		big[i].ns[1] = (uint8_t)i;
+		strcpy(big[i].kind, "initiative");
+		big[i].live = i;
+	}
+	assert_rc(buurt_reply_counts(&buf, &len, 1, big,
+	    BUURT_COUNTS_MAX + 1), BUURT_EINVAL);
+	/* 1024 rows fit a frame with short kinds ... */
+	assert_rc(buurt_reply_counts(&buf, &len, 1, big, BUURT_COUNTS_MAX),
+	    0);
+	assert_rc(buurt_reply_decode(&rp, BUURT_API_COUNTS, buf, len), 0);
+	assert_int_equal(rp.n_counts, BUURT_COUNTS_MAX);
+	assert_int_equal(rp.counts[BUURT_COUNTS_MAX - 1].live,
+	    BUURT_COUNTS_MAX - 1);
+	buurt_reply_fini(&rp);
+	free(buf);
+	/* ... but not with kinds of 32 bytes: ETOOBIG. */
+	for (i = 0; i < BUURT_COUNTS_MAX; i++) {
+		memset(big[i].kind, 'k', BUURT_KIND_MAX);
+		big[i].live = UINT64_MAX;
+	}
+	assert_rc(buurt_reply_counts(&buf, &len, 1, big, BUURT_COUNTS_MAX),
+	    BUURT_ETOOBIG);
+	assert_null(buf);
+	free(big);
+	tu_buf_free(&want);
 }
 
 static void
@@ -1170,7 +1552,7 @@ test_reply_shapes(void **state)
 		}
 	}
 	assert_rc(buurt_reply_decode(&rp, 0, b.p, b.n), BUURT_EINVAL);
-	assert_rc(buurt_reply_decode(&rp, BUURT_API_UNFOLLOW + 1, b.p, b.n),
+	assert_rc(buurt_reply_decode(&rp, BUURT_API_COUNTS + 1, b.p, b.n),
 	    BUURT_EINVAL);
 	assert_rc(buurt_reply_decode(NULL, BUURT_API_GET, b.p, b.n),
 	    BUURT_EINVAL);
@@ -1332,6 +1714,9 @@ main(void)
 		cmocka_unit_test(test_request_every_truncation),
 		cmocka_unit_test(test_reply_item),
 		cmocka_unit_test(test_reply_page),
+		cmocka_unit_test(test_query_request),
+		cmocka_unit_test(test_reply_query),
+		cmocka_unit_test(test_reply_counts),
 		cmocka_unit_test(test_reply_status),
 		cmocka_unit_test(test_encode_failure_nulls_output),
 		cmocka_unit_test(test_reply_error),

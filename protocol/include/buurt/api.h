@@ -36,7 +36,17 @@ enum buurt_api_op {
 	BUURT_API_STATUS,	/* "status": the node and what it holds */
 	BUURT_API_FOLLOW,	/* "follow": follow a peer node */
 	BUURT_API_UNFOLLOW,	/* "unfollow": stop following it */
+	BUURT_API_QUERY,	/* "query": live records across namespaces,
+				 * filtered by kind, text and tag */
+	BUURT_API_COUNTS,	/* "counts": live records per namespace and
+				 * kind */
 };
+
+/* Limits of the query and counts ops (docs/PROTOCOL.md, 10.6). */
+#define BUURT_QUERY_TEXT_MAX	100	/* bytes of a query's text */
+#define BUURT_QUERY_TAG_MAX	32	/* bytes of a query's tag */
+#define BUURT_CURSOR_MAX	160	/* bytes of a query cursor */
+#define BUURT_COUNTS_MAX	1024	/* rows of a counts reply */
 
 /* buurt_api_opname: "put", "get", ... or NULL for an unknown op. */
 BUURT_API const char *buurt_api_opname(int op);
@@ -46,8 +56,10 @@ struct buurt_request {
 	uint64_t rid;			/* request id, echoed in the reply */
 	int op;				/* enum buurt_api_op */
 	bool has_ns;			/* ns was given */
-	uint8_t ns[BUURT_KEY_LEN];	/* namespace (get, list, log) */
-	char kind[BUURT_KIND_MAX + 1];	/* put, get, list, erase */
+	uint8_t ns[BUURT_KEY_LEN];	/* namespace (get, list, log, query,
+					 * counts) */
+	char kind[BUURT_KIND_MAX + 1];	/* put, get, list, erase; query
+					 * (optional) */
 	char id[BUURT_ID_MAX + 1];	/* put (optional), get, erase */
 	char after[BUURT_ID_MAX + 1];	/* list: continue after this id */
 	uint64_t from;			/* log: first seq, default 1 */
@@ -57,6 +69,13 @@ struct buurt_request {
 	uint8_t node[BUURT_KEY_LEN];	/* follow, unfollow: the peer */
 	char endpoint[BUURT_ENDPOINT_MAX + 1]; /* follow: its sync
 					 * endpoint, tcp://HOST:PORT */
+	char text[BUURT_QUERY_TEXT_MAX + 1]; /* query: text to find, ""
+					 * for any */
+	char tag[BUURT_QUERY_TAG_MAX + 1]; /* query: tag to match, "" for
+					 * any */
+	uint8_t cursor[BUURT_CURSOR_MAX]; /* query: continue after this
+					 * cursor (the wire's "after") */
+	size_t cursor_len;		/* its bytes; 0 = from the start */
 };
 
 /*
@@ -122,6 +141,13 @@ struct buurt_counter {
 
 #define BUURT_STATUS_COUNTERS_MAX 64	/* counters a client keeps */
 
+/* One row of a counts reply. */
+struct buurt_count {
+	uint8_t ns[BUURT_KEY_LEN];	/* namespace id */
+	char kind[BUURT_KIND_MAX + 1];	/* kind */
+	uint64_t live;			/* its live records (not erased) */
+};
+
 struct buurt_status {
 	uint8_t id[BUURT_KEY_LEN];	/* the node's own namespace */
 	char name[BUURT_NAME_MAX + 1];	/* the node's configured name */
@@ -149,6 +175,13 @@ struct buurt_status {
  *   log (next_seq 0 = no more); is_log selects which.
  * buurt_reply_status: the status map.
  * buurt_reply_done: an empty result map, for follow and unfollow.
+ * buurt_reply_query: {"items": [...], "next": next or nil} for query;
+ *   next (next_len 1 .. BUURT_CURSOR_MAX bytes) is the cursor to pass as
+ *   "after", NULL when there is no more.
+ * buurt_reply_counts: {"counts": [[ns, kind, live], ...]} for counts,
+ *   n <= BUURT_COUNTS_MAX rows in the caller's order (sorted by ns, then
+ *   kind bytewise); BUURT_ETOOBIG when the frame would pass
+ *   BUURT_MSG_MAX.
  */
 BUURT_API int buurt_reply_error(uint8_t **outp, size_t *outlen,
     uint64_t rid, const struct buurt_err *err) BUURT_MUST_CHECK;
@@ -160,6 +193,12 @@ BUURT_API int buurt_reply_page(uint8_t **outp, size_t *outlen, uint64_t rid,
 BUURT_API int buurt_reply_status(uint8_t **outp, size_t *outlen,
     uint64_t rid, const struct buurt_status *st) BUURT_MUST_CHECK;
 BUURT_API int buurt_reply_done(uint8_t **outp, size_t *outlen, uint64_t rid)
+    BUURT_MUST_CHECK;
+BUURT_API int buurt_reply_query(uint8_t **outp, size_t *outlen,
+    uint64_t rid, const struct buurt_blob_pair *items, size_t n,
+    const uint8_t *next, size_t next_len) BUURT_MUST_CHECK;
+BUURT_API int buurt_reply_counts(uint8_t **outp, size_t *outlen,
+    uint64_t rid, const struct buurt_count *counts, size_t n)
     BUURT_MUST_CHECK;
 
 /* Bytes a page item adds to a reply, for callers filling up to a cap. */
@@ -182,10 +221,15 @@ struct buurt_reply {
 	struct buurt_item item;		/* put, erase, get */
 	struct buurt_item *items;	/* list, log (owned) */
 	size_t n_items;
-	bool has_next;			/* list, log: more pages */
+	bool has_next;			/* list, log, query: more pages */
 	char next_id[BUURT_ID_MAX + 1];	/* list: pass as "after" */
 	uint64_t next_seq;		/* log: pass as "from" */
 	struct buurt_status status;	/* status */
+	uint8_t next_cursor[BUURT_CURSOR_MAX]; /* query: pass as cursor */
+	size_t next_cursor_len;		/* its bytes, when has_next */
+	struct buurt_count *counts;	/* counts (owned), in the node's
+					 * order: ns, then kind bytewise */
+	size_t n_counts;		/* entries of counts */
 	uint8_t *result;		/* raw result map (owned) */
 	size_t result_len;
 };
@@ -197,6 +241,8 @@ struct buurt_reply {
  * the whole reply.  A well-formed error reply returns 0 with rp->code < 0.
  * On success release rp with buurt_reply_fini(); on failure nothing needs
  * freeing.
+ * A counts reply must have its rows in strictly ascending (ns, kind)
+ * order, at most BUURT_COUNTS_MAX of them.
  * Returns 0, a buurt_mp_check() code, BUURT_EVERSION, BUURT_EPROTO,
  * a buurt_update_open() code, BUURT_EHASH, BUURT_ENOMEM.
  */
