@@ -153,11 +153,16 @@ converge
 
 say "The municipality's view across the communities"
 b oss status
-for v in haren geffen ruwaard; do
-	echo
-	echo "-- initiatives of $v, as the aggregator holds them:"
-	b oss list initiative --ns "$(id $v)"
-done
+echo
+echo "-- every initiative across the communities (buurt list initiative --all):"
+b oss list initiative --all
+echo
+echo "-- records per community and kind (buurt counts):"
+b oss counts
+echo
+echo "-- search across the communities: 'kookclub', and the tag 'sport':"
+b oss search kookclub
+b oss search --tag sport
 
 say "Read on the aggregator, verified against Haren's key"
 b oss get initiative kookclub-haren --ns "$(id haren)"
