@@ -254,7 +254,8 @@ parse_handler(void *user, const char *section, const char *name,
 		return parse_fail(p, p->line, field,
 		    "unknown section [%s]", section);
 	}
-	if (p->seen & bit) {
+	/* allow may be given on several lines: the lists add up. */
+	if ((p->seen & bit) && bit != K_ALLOW) {
 		return parse_fail(p, p->line, field, "%s is given twice (a"
 		    " line that starts with blanks continues the one before)",
 		    field);
@@ -469,8 +470,8 @@ resolve_endpoint(struct config *cfg, const char *raw, const char *dir,
 
 	if (strncmp(raw, "tcp://", 6) == 0) {
 		return buurt_err_set(err, BUURT_ECONFIG, "api.endpoint",
-		    "%s: api.endpoint: TCP needs CURVE and client keys,"
-		    " which come with federation; use ipc:// for now", file);
+		    "%s: api.endpoint: the api over TCP (with CURVE and"
+		    " client keys) is not supported yet; use ipc://", file);
 	}
 	if (strncmp(raw, "ipc://", 6) != 0) {
 		return buurt_err_set(err, BUURT_ECONFIG, "api.endpoint",
@@ -562,6 +563,15 @@ config_load(struct config *cfg, const char *dir, struct buurt_err *err)
 		rc = buurt_err_set(err, BUURT_ECONFIG, cfg->sync[0] == '\0' ?
 		    "federation.sync" : "federation.pub", "%s: federation"
 		    " needs both sync and pub endpoints", file);
+		goto out;
+	}
+	if (cfg->pub_advertised[0] == '\0' &&
+	    (strstr(cfg->pub, "://*:") != NULL ||
+	    strstr(cfg->pub, "://0.0.0.0:") != NULL)) {
+		rc = buurt_err_set(err, BUURT_ECONFIG, "federation.advertise",
+		    "%s: pub binds every interface (%s): set"
+		    " federation.advertise to the address followers reach",
+		    file, cfg->pub);
 		goto out;
 	}
 	if (cfg->pub_advertised[0] == '\0') {

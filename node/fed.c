@@ -415,8 +415,9 @@ fed_open(struct node *n, struct buurt_err *err)
 	n->next_heartbeat_ms = now;
 	if (np > 0 && !n->force_write) {
 		n->write_gate = true;
-		log_notice(&n->log, "writes wait until the %zu followed"
-		    " peer%s are caught up with", np, np == 1 ? "" : "s");
+		log_notice(&n->log, "writes wait until %s %zu followed"
+		    " peer%s caught up with", np == 1 ? "the" : "all", np,
+		    np == 1 ? " is" : "s are");
 	}
 	log_notice(&n->log, "federating: sync %s, pub %s, access %s",
 	    n->cfg.sync, n->cfg.pub_advertised,

@@ -80,6 +80,7 @@ struct repl_peer {
 	uint64_t last_ms;		/* when it last answered, or 0 */
 	uint64_t retry_ms;		/* PH_WAIT: when to reconnect */
 	unsigned fails;			/* resets since it was last well */
+	uint64_t polled_ms;		/* when "heads" last began afresh */
 };
 
 /* A verified live update waiting for its namespace's fetch. */
@@ -485,6 +486,17 @@ repl_advance(struct repl *r, struct repl_peer *p, uint64_t now)
 	if (p->phase != PH_LIVE) {
 		p->phase = PH_LIVE;
 		p->fails = 0;
+		p->polled_ms = now;
+		return 0;
+	}
+	/*
+	 * A live peer is asked for its heads again now and then: a lost
+	 * subscription or heartbeat must not leave us behind for good.
+	 */
+	if (now - p->polled_ms >= REPL_POLL_MS) {
+		p->polled_ms = now;
+		p->heads_has_after = false;
+		return repl_heads(r, p, now);
 	}
 	return 0;
 }

@@ -69,6 +69,9 @@
 
 #define REPL_TIMEOUT_MS		5000	/* sync request deadline */
 #define REPL_RETRY_MS		2000	/* wait before reconnecting */
+#define REPL_POLL_MS		15000	/* a live peer's heads are asked for
+					 * again this often, whatever its
+					 * heartbeats say */
 #define REPL_RETRY_MAX_MS	60000	/* ... at most, after resets in a
 					 * row; and how long a namespace
 					 * refused from a peer is not

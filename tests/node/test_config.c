@@ -127,6 +127,18 @@ test_federation(void **state)
 	assert_int_equal(cfg.allow[1][31], 0x13);
 	(void)id1;
 
+	/* allow on several lines adds up. */
+	load(f, "[node]\nname = A\n[federation]\naccess = allow-list\n"
+	    "allow = 2152f8d19b791d24453242e15f2eab6cb7cffa7b6a5ed30097960e069881db12\n"
+	    "allow = 2152f8d19b791d24453242e15f2eab6cb7cffa7b6a5ed30097960e069881db13\n"
+	    "allow = 2152f8d19b791d24453242e15f2eab6cb7cffa7b6a5ed30097960e069881db14\n",
+	    0, &cfg);
+	assert_int_equal(cfg.n_allow, 3);
+	/* A wildcard pub needs advertise. */
+	e = load(f, "[node]\nname = A\n[federation]\n"
+	    "sync = tcp://*:7101\npub = tcp://*:7102\n", BUURT_ECONFIG,
+	    NULL);
+	assert_string_equal(e.field, "federation.advertise");
 	e = load(f, "[node]\nname = A\n[federation]\n"
 	    "sync = tcp://127.0.0.1:7101\n", BUURT_ECONFIG, NULL);
 	assert_string_equal(e.field, "federation.pub");

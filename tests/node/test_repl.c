@@ -739,6 +739,33 @@ test_full_cycle(void **state)
 	assert_int_equal(f->nev, i);
 }
 
+/* A live peer whose pub stays silent is still polled and caught up. */
+static void
+test_poll_silent_peer(void **state)
+{
+	struct fx *f = *state;
+	size_t i;
+
+	notes(&f->a, 3, 3);
+	serves(f, 0, &f->a, 3);
+	follow_live(f, 0);
+	assert_holds(f, &f->a, 3);
+	/* The peer gets two more, but we hear nothing of them. */
+	notes(&f->a, 2, 3);
+	holds(f, 0, &f->a, 5);
+	i = f->nev;
+	assert_rc(repl_tick(f->r, f->now + REPL_POLL_MS - 1), 0);
+	assert_int_equal(f->nev, i);
+	f->now += REPL_POLL_MS;
+	assert_rc(repl_tick(f->r, f->now), 0);
+	assert_int_equal(f->ev[f->nev - 1].what, EV_HEADS);
+	assert_false(f->ev[f->nev - 1].rq.has_after);
+	assert_int_equal(serve(f, 0), BUURT_SYNC_HEADS);
+	assert_int_equal(serve(f, 0), BUURT_SYNC_FETCH);
+	assert_holds(f, &f->a, 5);
+	assert_string_equal(peer_state(f, 0), "live");
+}
+
 /* Live updates: one signature each; duplicates are no-ops. */
 static void
 test_live(void **state)
@@ -1639,6 +1666,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_full_cycle, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_poll_silent_peer, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_live, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gap, setup, teardown),
