@@ -3,13 +3,16 @@
 # (hostile_peer.py, a Python program that plays a node from the spec) and
 # an honest node R.  H injects forged live updates (a flipped bit in the
 # envelope or the signature, another key, no domain tag, an update of
-# R's namespace signed by H), a catch-up chunk with a broken link in the
-# middle and one signed by H for R's namespace, replays R's real updates,
-# equivocates live and through sync, and sends updates from an hour
-# ahead.  V must store none of it, count it in status, re-publish no
-# replayed update, freeze H's equivocating namespaces, and keep serving
-# honest peers.  A node A in access = allow-list serves only the node B
-# it allows: an unknown CURVE key, a plain client and V get nothing.
+# R's namespace signed by H, a body that does not match its hash, a body
+# that breaks its schema), updates from an hour ahead (live and at the
+# end of a chunk), a catch-up chunk with a broken link in the middle and
+# one of R's namespace continued by H's key; it replays R's real updates,
+# an erased body among them; it equivocates live and through sync.  V
+# must store none of it, count it in status, re-publish no replayed
+# update, keep the erased body erased, freeze the equivocating
+# namespaces (also after a restart), and keep following R.  A node A in
+# access = allow-list serves only the node B it allows: V, an unknown
+# CURVE key and a plain client get nothing.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
