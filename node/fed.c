@@ -50,8 +50,24 @@ struct fed_peer {
 	struct server_sock *sub;	/* to its pub PUB */
 };
 
+/*
+ * Per-peer request rate on sync: a token bucket per CURVE key, refilled
+ * at FED_SYNC_RATE requests a second up to FED_SYNC_BURST.  A request
+ * over the rate gets EBUSY, at the cost of a table lookup.
+ */
+#define FED_SYNC_RATE		200
+#define FED_SYNC_BURST		400
+#define FED_BUCKETS		1024
+
+struct fed_bucket {
+	char user[2 * SERVER_KEY_LEN + 1]; /* CURVE key in hex, "" = free */
+	double tokens;			/* requests it may still make */
+	uint64_t last_ms;		/* when tokens were last refilled */
+};
+
 /* Everything federation holds beyond the repl. */
 struct fed {
+	struct fed_bucket buckets[FED_BUCKETS]; /* sync rate per key */
 	struct server_sock *pub;	/* our pub PUB */
 	struct server_sock *sync;	/* our sync ROUTER */
 	struct fed_peer *peers;		/* followed peers' sockets */
@@ -141,6 +157,44 @@ fed_peer_ready(void *arg, struct server_sock *ss)
 	return 0;
 }
 
+/* May the sender with ZAP user id `user` make a request now? */
+static bool
+fed_rate_ok(struct fed *f, const char *user, uint64_t now)
+{
+	struct fed_bucket *b = NULL, *oldest = &f->buckets[0];
+	size_t i;
+
+	for (i = 0; i < FED_BUCKETS; i++) {
+		if (strcmp(f->buckets[i].user, user) == 0) {
+			b = &f->buckets[i];
+			break;
+		}
+		if (f->buckets[i].last_ms < oldest->last_ms) {
+			oldest = &f->buckets[i];
+		}
+	}
+	if (b == NULL) {
+		/* A new key takes the least recently used bucket. */
+		b = oldest;
+		(void)snprintf(b->user, sizeof(b->user), "%s", user);
+		b->tokens = FED_SYNC_BURST;
+		b->last_ms = now;
+	}
+	if (now > b->last_ms) {
+		b->tokens += (double)(now - b->last_ms) * FED_SYNC_RATE /
+		    1000.0;
+		if (b->tokens > FED_SYNC_BURST) {
+			b->tokens = FED_SYNC_BURST;
+		}
+	}
+	b->last_ms = now;
+	if (b->tokens < 1.0) {
+		return false;
+	}
+	b->tokens -= 1.0;
+	return true;
+}
+
 /* A request on our sync ROUTER: answer it. */
 static int
 fed_sync_ready(void *arg, struct server_sock *ss)
@@ -163,8 +217,25 @@ fed_sync_ready(void *arg, struct server_sock *ss)
 			server_msg_fini(&m);
 			continue;
 		}
-		rc = syncsrv_handle(n, m.f[m.n - 1].data, m.f[m.n - 1].len,
-		    &reply, &rlen);
+		if (!fed_rate_ok(n->fed, m.user, fed_now_ms())) {
+			struct buurt_sync_request rq;
+			struct buurt_err e;
+
+			/* The rid, so the follower knows what was refused. */
+			memset(&e, 0, sizeof(e));
+			if (buurt_sync_request_decode(&rq, m.f[m.n - 1].data,
+			    m.f[m.n - 1].len, &e) != 0) {
+				/* rq.rid holds what could be read. */
+				memset(&e, 0, sizeof(e));
+			}
+			n->fed_stats.rate_limited++;
+			buurt_err_set(&e, BUURT_EBUSY, NULL, "more than %d"
+			    " requests a second", FED_SYNC_RATE);
+			rc = buurt_reply_error(&reply, &rlen, rq.rid, &e);
+		} else {
+			rc = syncsrv_handle(n, m.f[m.n - 1].data,
+			    m.f[m.n - 1].len, &reply, &rlen);
+		}
 		if (rc == 0) {
 			for (k = 0; k + 1 < m.n; k++) {
 				out[k] = m.f[k];

@@ -665,6 +665,7 @@ node_status_fed(struct node *n, struct buurt_status *st)
 	status_count(st, "peer_frames_dropped", n->fed_stats.dropped);
 	status_count(st, "sync_requests", n->sync_stats.requests);
 	status_count(st, "sync_refused", n->sync_stats.refused);
+	status_count(st, "sync_rate_limited", n->fed_stats.rate_limited);
 	status_count(st, "sync_updates_served", n->sync_stats.updates);
 	server_stats(n->server, &zs);
 	status_count(st, "zap_accepted", zs.zap_accepted);

@@ -36,6 +36,7 @@ struct fed_stats {
 	uint64_t published;	/* updates sent on pub */
 	uint64_t publish_failed; /* ... that could not be sent */
 	uint64_t dropped;	/* peer frames of the wrong shape */
+	uint64_t rate_limited;	/* sync requests refused: over the rate */
 };
 
 /* How to open a node; zeroed means "as the configuration says". */
