@@ -40,6 +40,7 @@
 #define K_HEARTBEAT	0x100
 #define K_ACCESS	0x200
 #define K_ALLOW		0x400
+#define K_HWM		0x800
 
 static const struct {
 	const char *section;
@@ -57,6 +58,7 @@ static const struct {
 	{ "federation", "heartbeat", K_HEARTBEAT },
 	{ "federation", "access", K_ACCESS },
 	{ "federation", "allow", K_ALLOW },
+	{ "federation", "hwm", K_HWM },
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -319,6 +321,28 @@ parse_handler(void *user, const char *section, const char *name,
 				    " be 1 to 3600 seconds", field);
 			}
 			p->cfg->heartbeat_ms = (uint64_t)secs * 1000;
+		}
+		return 1;
+	case K_HWM:
+		{
+			char tmp[16], *end;
+			unsigned long hwm;
+
+			if (vlen == 0 || vlen >= sizeof(tmp) || v[0] < '0' ||
+			    v[0] > '9') {
+				return parse_fail(p, p->line, field, "%s must"
+				    " be 1 to %d messages", field,
+				    CONFIG_HWM_MAX);
+			}
+			memcpy(tmp, v, vlen);
+			tmp[vlen] = '\0';
+			hwm = strtoul(tmp, &end, 10);
+			if (*end != '\0' || hwm < 1 || hwm > CONFIG_HWM_MAX) {
+				return parse_fail(p, p->line, field, "%s must"
+				    " be 1 to %d messages", field,
+				    CONFIG_HWM_MAX);
+			}
+			p->cfg->hwm = (int)hwm;
 		}
 		return 1;
 	case K_ACCESS:

@@ -21,6 +21,13 @@
  *   access = open                ; open: any CURVE key may read;
  *                                ; allow-list: only the keys of allow
  *   allow = HEXID HEXID ...      ; node ids allowed to connect
+ *   hwm = 1000                   ; high-water mark, in messages, of the
+ *                                ; pub socket (ZMQ_SNDHWM) and of each
+ *                                ; subscription to a peer's pub
+ *                                ; (ZMQ_RCVHWM): 1 to 1000000; without
+ *                                ; it libzmq's default (1000).  What
+ *                                ; goes over it is dropped; followers
+ *                                ; then fill the gap from sync
  *
  * inih strips blanks around keys and values and allows comments on their
  * own line (';' or '#') or after a value (" ;"); a value wholly inside
@@ -51,6 +58,7 @@
 #define CONFIG_MIN_MAP_SIZE	(UINT64_C(1) << 20)
 #define CONFIG_DEFAULT_HEARTBEAT_MS 3000
 #define CONFIG_ALLOW_MAX	64	/* node ids in [federation] allow */
+#define CONFIG_HWM_MAX		1000000 /* [federation] hwm, messages */
 
 /* Who may connect to pub and sync. */
 enum config_access {
@@ -75,6 +83,8 @@ struct config {
 	int access;			/* enum config_access */
 	uint8_t allow[CONFIG_ALLOW_MAX][BUURT_KEY_LEN]; /* allowed ids */
 	unsigned n_allow;		/* entries of allow */
+	int hwm;			/* [federation] hwm, messages; 0:
+					 * libzmq's default */
 };
 
 /*

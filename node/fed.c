@@ -288,7 +288,7 @@ io_connect_sync(void *ctx, const uint8_t peer[BUURT_KEY_LEN],
 	p->dealer = p->sub = NULL;
 	memset(&err, 0, sizeof(err));
 	rc = server_connect(n->server, &p->dealer, SERVER_DEALER, endpoint,
-	    n->id, peer, BUURT_CHUNK_MAX_BYTES + BUURT_FETCH_REPLY_OVERHEAD,
+	    n->id, peer, BUURT_CHUNK_MAX_BYTES + BUURT_FETCH_REPLY_OVERHEAD, 0,
 	    &err);
 	if (rc == 0) {
 		rc = server_watch(p->dealer, fed_peer_ready, n);
@@ -318,7 +318,7 @@ io_subscribe(void *ctx, const uint8_t peer[BUURT_KEY_LEN],
 	p->sub = NULL;
 	memset(&err, 0, sizeof(err));
 	rc = server_connect(n->server, &p->sub, SERVER_SUB, pub_endpoint,
-	    n->id, peer, BUURT_MSG_MAX, &err);
+	    n->id, peer, BUURT_MSG_MAX, n->cfg.hwm, &err);
 	if (rc == 0 && (rc = server_subscribe(p->sub, NULL, 0)) == 0) {
 		rc = server_watch(p->sub, fed_peer_ready, n);
 	}
@@ -430,9 +430,9 @@ fed_bind(struct node *n, struct buurt_err *err)
 		server_policy(n->server, SERVER_OPEN);
 	}
 	if ((rc = server_bind(n->server, &f->pub, SERVER_PUB, n->cfg.pub,
-	    n->id, BUURT_MSG_MAX, err)) != 0 ||
+	    n->id, BUURT_MSG_MAX, n->cfg.hwm, err)) != 0 ||
 	    (rc = server_bind(n->server, &f->sync, SERVER_ROUTER,
-	    n->cfg.sync, n->id, BUURT_MSG_MAX, err)) != 0 ||
+	    n->cfg.sync, n->id, BUURT_MSG_MAX, 0, err)) != 0 ||
 	    (rc = server_watch(f->sync, fed_sync_ready, n)) != 0) {
 		return rc;
 	}

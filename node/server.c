@@ -389,10 +389,13 @@ zmq_type(enum server_type type)
 	return -1;
 }
 
-/* A new socket of type in sv's list, with the options all of them have. */
+/*
+ * A new socket of type in sv's list, with the options all of them have,
+ * and the high-water marks hwm (0: libzmq's).
+ */
 static int
 sock_new(struct server *sv, struct server_sock **outp,
-    enum server_type type, const char *endpoint, size_t max_msg,
+    enum server_type type, const char *endpoint, size_t max_msg, int hwm,
     struct buurt_err *err)
 {
 	struct server_sock *ss, **pp;
@@ -400,7 +403,7 @@ sock_new(struct server *sv, struct server_sock **outp,
 	int zt = zmq_type(type);
 
 	*outp = NULL;
-	if (zt < 0 || max_msg > INT64_MAX) {
+	if (zt < 0 || max_msg > INT64_MAX || hwm < 0) {
 		return buurt_err_set(err, BUURT_EINVAL, NULL, NULL);
 	}
 	maxmsg = max_msg == 0 ? BUURT_MSG_MAX : (int64_t)max_msg;
@@ -430,6 +433,12 @@ sock_new(struct server *sv, struct server_sock **outp,
 	    (type == SERVER_ROUTER &&
 	    setopt_int(ss->sock, ZMQ_ROUTER_MANDATORY, 1) != 0)) {
 		return server_fail(err, "cannot set up the socket for",
+		    endpoint);
+	}
+	/* Before bind or connect: a pipe takes the marks it is made with. */
+	if (hwm > 0 && (setopt_int(ss->sock, ZMQ_SNDHWM, hwm) != 0 ||
+	    setopt_int(ss->sock, ZMQ_RCVHWM, hwm) != 0)) {
+		return server_fail(err, "cannot set the high-water mark for",
 		    endpoint);
 	}
 	return 0;
@@ -526,7 +535,7 @@ has_prefix(const char *s, const char *prefix)
 int
 server_bind(struct server *sv, struct server_sock **outp,
     enum server_type type, const char *endpoint, const struct identity *id,
-    size_t max_msg, struct buurt_err *err)
+    size_t max_msg, int hwm, struct buurt_err *err)
 {
 	struct server_sock *ss = NULL;
 	int rc;
@@ -548,7 +557,8 @@ server_bind(struct server *sv, struct server_sock **outp,
 	if (id != NULL && (rc = curve_check(endpoint, err)) != 0) {
 		return rc;
 	}
-	if ((rc = sock_new(sv, &ss, type, endpoint, max_msg, err)) != 0) {
+	if ((rc = sock_new(sv, &ss, type, endpoint, max_msg, hwm,
+	    err)) != 0) {
 		goto out;
 	}
 	if (id != NULL && (rc = curve_server(ss->sock, id, endpoint,
@@ -569,7 +579,7 @@ out:
 int
 server_connect(struct server *sv, struct server_sock **outp,
     enum server_type type, const char *endpoint, const struct identity *id,
-    const uint8_t *peer, size_t max_msg, struct buurt_err *err)
+    const uint8_t *peer, size_t max_msg, int hwm, struct buurt_err *err)
 {
 	struct server_sock *ss = NULL;
 	int rc;
@@ -584,7 +594,8 @@ server_connect(struct server *sv, struct server_sock **outp,
 	if (peer != NULL && (rc = curve_check(endpoint, err)) != 0) {
 		return rc;
 	}
-	if ((rc = sock_new(sv, &ss, type, endpoint, max_msg, err)) != 0) {
+	if ((rc = sock_new(sv, &ss, type, endpoint, max_msg, hwm,
+	    err)) != 0) {
 		goto out;
 	}
 	if (peer != NULL && (rc = curve_client(ss->sock, id, peer, endpoint,

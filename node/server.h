@@ -153,18 +153,22 @@ void server_close(struct server *sv);
  * here once libzmq has copied it.  Without id (NULL), a plain socket,
  * which only inproc:// and ipc:// endpoints may have.  Frames over
  * max_msg bytes (0: BUURT_MSG_MAX) are refused by libzmq, which drops
- * the connection that sent them.  A tcp port of "*" (or 0) picks a free
- * port; server_endpoint() tells which.
+ * the connection that sent them.  With hwm > 0, the socket's send and
+ * receive high-water marks (ZMQ_SNDHWM, ZMQ_RCVHWM) are hwm messages
+ * per connection; 0 keeps libzmq's default (1000).  A PUB drops what is
+ * over the mark; a ROUTER or DEALER refuses it (server_send).  A tcp
+ * port of "*" (or 0) picks a free port; server_endpoint() tells which.
  * On success *outp belongs to sv (server_sock_close, or server_close);
  * on failure it is NULL and err (may be NULL) says why.
- * Returns 0, BUURT_EINVAL (a bad argument or endpoint, or plain tcp),
+ * Returns 0, BUURT_EINVAL (a bad argument or endpoint, or plain tcp;
+ * hwm < 0),
  * BUURT_ENOTSUP (libzmq has no CURVE, or ignores the enforced ZAP
  * domain: a CURVE server would admit anyone), BUURT_EBUSY (address in
  * use), BUURT_EPERM, BUURT_EIO, BUURT_ENOMEM.
  */
 int server_bind(struct server *sv, struct server_sock **outp,
     enum server_type type, const char *endpoint, const struct identity *id,
-    size_t max_msg, struct buurt_err *err);
+    size_t max_msg, int hwm, struct buurt_err *err);
 
 /*
  * server_connect: a new socket of type, connected to endpoint (libzmq
@@ -173,17 +177,19 @@ int server_bind(struct server *sv, struct server_sock **outp,
  * authenticates as id (which must then not be NULL) and accepts only the
  * server whose key derives from peer: a server with any other key never
  * completes the handshake.  Without peer, a plain socket (id is then
- * ignored).  max_msg as for server_bind; a sync DEALER needs room for a
- * whole fetch reply.
+ * ignored).  max_msg and hwm as for server_bind; a sync DEALER needs
+ * room for a whole fetch reply.  A SUB whose receive mark is reached
+ * stops reading, and the publisher drops what its own mark cannot hold:
+ * the subscriber sees a gap in the sequence.
  * On success *outp belongs to sv; on failure it is NULL and err (may be
  * NULL) says why.
  * Returns 0, BUURT_EINVAL (a bad argument or endpoint; peer is not a
- * valid node id), BUURT_ENOTSUP (libzmq has no CURVE), BUURT_EIO,
+ * valid node id; hwm < 0), BUURT_ENOTSUP (libzmq has no CURVE), BUURT_EIO,
  * BUURT_ENOMEM.
  */
 int server_connect(struct server *sv, struct server_sock **outp,
     enum server_type type, const char *endpoint, const struct identity *id,
-    const uint8_t *peer, size_t max_msg, struct buurt_err *err);
+    const uint8_t *peer, size_t max_msg, int hwm, struct buurt_err *err);
 
 /*
  * server_sock_close: close ss with no linger (what is unsent is lost)

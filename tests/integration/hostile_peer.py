@@ -12,11 +12,13 @@ can make it honest, then hostile, one step at a time.
 Subcommands:
 
   serve --seed HEX --ctl EP [--sync EP] [--pub EP] [--name NAME]
-        [--heartbeat MS] [--mode MODE]
+        [--heartbeat MS] [--mode MODE] [--sndhwm N]
       Run the peer.  --sync and --pub default to tcp://127.0.0.1:* (a
       free port).  When ready it prints "id HEX", "sync EP", "pub EP" and
       "ready" on stdout.  --mode is the fetch mode of its own namespace
-      (below).  It starts holding its own namespace at seq 2.
+      (below).  --sndhwm is the pub socket's ZMQ_SNDHWM (0: no limit;
+      default libzmq's 1000).  It starts holding its own namespace at
+      seq 2.
 
   ctl EP COMMAND [ARG...] [--get KEY]
       Send one command to a serving peer; print its JSON reply (or the
@@ -35,6 +37,8 @@ Subcommands:
         mode NAME MODE               change NAME's fetch mode
         drop NAME                    stop holding NAME
         next NAME [publish]          append a valid update (and publish it)
+        burst NAME N                 append N valid, consecutive updates,
+                                     then publish them all back to back
         forge NAME RNS RSEQ RHASH RTIME
                                      publish seven forged updates: NAME's
                                      next update with a bit flipped in the
@@ -362,7 +366,7 @@ class Peer:
 
     # --- sockets ---
 
-    def bind(self, sync_ep, pub_ep, ctl_ep):
+    def bind(self, sync_ep, pub_ep, ctl_ep, sndhwm=None):
         self.ctx = zmq.Context()
         pk, sk = curve_keys(self.seed)
         self.sync = self.ctx.socket(zmq.ROUTER)
@@ -373,6 +377,8 @@ class Peer:
             s.setsockopt(zmq.CURVE_PUBLICKEY, pk)
             s.setsockopt(zmq.CURVE_SECRETKEY, sk)
         self.pub.setsockopt(zmq.XPUB_VERBOSE, 1)
+        if sndhwm is not None:      # before bind: pipes take it when made
+            self.pub.setsockopt(zmq.SNDHWM, sndhwm)
         self.sync.bind(sync_ep)
         self.pub.bind(pub_ep)
         self.sync_ep = self.sync.getsockopt_string(zmq.LAST_ENDPOINT)
@@ -504,6 +510,24 @@ class Peer:
                 self.publish(c.ns, u, b)
             seq, h, _ = c.head()
             return {"ns": c.ns.hex(), "seq": seq, "hash": h.hex()}
+        if cmd == "burst":
+            # burst NAME N: N valid, consecutive updates of NAME, all
+            # built first, then published as fast as the socket takes
+            # them (no heartbeat in between).
+            c, n = self.chain(args[0]), int(args[1])
+            first = len(c.items) + 1
+            built = []
+            for _ in range(n):
+                u, b, t = c.build()
+                c.append(u, b, t)
+                built.append((u, b))
+            t0 = time.monotonic()
+            for u, b in built:
+                self.publish(c.ns, u, b)
+            secs = time.monotonic() - t0
+            seq, h, _ = c.head()
+            return {"ns": c.ns.hex(), "first": first, "seq": seq,
+                    "hash": h.hex(), "published": n, "secs": secs}
         if cmd == "forge":
             c = self.chain(args[0], False)
             rns, rseq = bytes.fromhex(args[1]), int(args[2])
@@ -680,13 +704,14 @@ def opts(argv, names, flags=()):
 
 def cmd_serve(argv):
     o, _ = opts(argv, ("seed", "ctl", "sync", "pub", "name", "heartbeat",
-                       "mode"))
+                       "mode", "sndhwm"))
     if "seed" not in o or "ctl" not in o:
         raise SystemExit("hostile_peer serve: --seed and --ctl are needed")
     p = Peer(bytes.fromhex(o["seed"]), o.get("name", "hostile"),
              int(o.get("heartbeat", "300")))
     p.bind(o.get("sync", "tcp://127.0.0.1:*"),
-           o.get("pub", "tcp://127.0.0.1:*"), o["ctl"])
+           o.get("pub", "tcp://127.0.0.1:*"), o["ctl"],
+           int(o["sndhwm"]) if "sndhwm" in o else None)
     own = p.chain("self")
     for _ in range(2):
         own.append(*own.build())

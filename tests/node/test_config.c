@@ -95,7 +95,6 @@ test_federation(void **state)
 {
 	struct fixture *f = *state;
 	struct config cfg;
-	struct buurt_err e;
 	const char *id1 =
 	    "2152f8d19b791d24453242e15f2eab6cb7cffa7b6a5ed30097960e069881db12";
 
@@ -126,6 +125,49 @@ test_federation(void **state)
 	assert_int_equal(cfg.allow[0][0], 0x21);
 	assert_int_equal(cfg.allow[1][31], 0x13);
 	(void)id1;
+	assert_int_equal(cfg.hwm, 0);
+}
+
+static void
+test_hwm(void **state)
+{
+	struct fixture *f = *state;
+	static const char *bad[] = { "0", "-1", "1000001", "x", "12x",
+	    " ", "+5", "99999999999999999999" };
+	struct config cfg;
+	struct buurt_err e;
+	char text[128];
+	size_t i;
+
+	/* Default: 0, libzmq's own high-water marks. */
+	load(f, "[node]\nname = A\n", 0, &cfg);
+	assert_int_equal(cfg.hwm, 0);
+	load(f, "[node]\nname = A\n[federation]\nhwm = 1\n", 0, &cfg);
+	assert_int_equal(cfg.hwm, 1);
+	load(f, "[node]\nname = A\n[federation]\nhwm = 1000000 ; max\n", 0,
+	    &cfg);
+	assert_int_equal(cfg.hwm, CONFIG_HWM_MAX);
+	load(f, "[node]\nname = A\n[federation]\nhwm = \"50\"\n", 0, &cfg);
+	assert_int_equal(cfg.hwm, 50);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		(void)snprintf(text, sizeof(text),
+		    "[node]\nname = A\n[federation]\nhwm = %s\n", bad[i]);
+		e = load(f, text, BUURT_ECONFIG, NULL);
+		assert_string_equal(e.field, "federation.hwm");
+		has(e.msg, "1 to 1000000");
+	}
+	/* Given twice. */
+	e = load(f, "[node]\nname = A\n[federation]\nhwm = 5\nhwm = 6\n",
+	    BUURT_ECONFIG, NULL);
+	assert_string_equal(e.field, "federation.hwm");
+}
+
+static void
+test_federation_allow(void **state)
+{
+	struct fixture *f = *state;
+	struct config cfg;
+	struct buurt_err e;
 
 	/* allow on several lines adds up. */
 	load(f, "[node]\nname = A\n[federation]\naccess = allow-list\n"
@@ -495,6 +537,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_federation, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_hwm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_federation_allow, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_defaults, setup,
 		    teardown),

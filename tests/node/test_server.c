@@ -172,7 +172,7 @@ bind_router(struct fixture *f)
 	int rc;
 
 	rc = server_bind(f->sv, &f->router, SERVER_ROUTER, TCP_ANY, f->node,
-	    0, &err);
+	    0, 0, &err);
 	if (rc != 0) {
 		print_error("server_bind: %s\n", err.msg);
 	}
@@ -190,7 +190,7 @@ dealer(struct fixture *f, const struct identity *id, const uint8_t *peer)
 	struct buurt_err err;
 
 	assert_rc(server_connect(f->sv, &ss, SERVER_DEALER, f->ep, id, peer,
-	    0, &err), 0);
+	    0, 0, &err), 0);
 	return ss;
 }
 
@@ -367,24 +367,31 @@ test_bad_arguments(void **state)
 
 	/* Plain sockets stay off the network. */
 	assert_rc(server_bind(f->sv, &ss, SERVER_ROUTER, TCP_ANY, NULL, 0,
-	    &err), BUURT_EINVAL);
+	    0, &err), BUURT_EINVAL);
 	assert_null(ss);
 	/* A CURVE client needs keys of its own and a valid peer id. */
 	assert_rc(server_connect(f->sv, &ss, SERVER_DEALER,
-	    "tcp://127.0.0.1:1", NULL, f->node->pk, 0, &err), BUURT_EINVAL);
+	    "tcp://127.0.0.1:1", NULL, f->node->pk, 0, 0, &err), BUURT_EINVAL);
 	memset(zero, 0, sizeof(zero));
 	assert_rc(server_connect(f->sv, &ss, SERVER_DEALER,
-	    "tcp://127.0.0.1:1", f->friend, zero, 0, &err), BUURT_EINVAL);
+	    "tcp://127.0.0.1:1", f->friend, zero, 0, 0, &err), BUURT_EINVAL);
 	assert_null(ss);
 	assert_rc(server_bind(f->sv, &ss, SERVER_ROUTER, "bogus://x",
-	    f->node, 0, &err), BUURT_EINVAL);
+	    f->node, 0, 0, &err), BUURT_EINVAL);
 	assert_rc(server_bind(f->sv, &ss, (enum server_type)99, TCP_ANY,
-	    f->node, 0, &err), BUURT_EINVAL);
+	    f->node, 0, 0, &err), BUURT_EINVAL);
+	assert_null(ss);
+	/* A negative high-water mark. */
+	assert_rc(server_bind(f->sv, &ss, SERVER_PUB, TCP_ANY, f->node, 0,
+	    -1, &err), BUURT_EINVAL);
+	assert_null(ss);
+	assert_rc(server_connect(f->sv, &ss, SERVER_SUB, "tcp://127.0.0.1:1",
+	    f->friend, f->node->pk, 0, -1, &err), BUURT_EINVAL);
 	assert_null(ss);
 	/* A port in use. */
 	bind_router(f);
 	assert_rc(server_bind(f->sv, &ss, SERVER_ROUTER, f->ep, f->node, 0,
-	    &err), BUURT_EBUSY);
+	    0, &err), BUURT_EBUSY);
 	assert_null(ss);
 	assert_rc(server_watch(NULL, NULL, NULL), BUURT_EINVAL);
 	assert_rc(server_subscribe(f->router, NULL, 0), BUURT_EINVAL);
@@ -571,13 +578,14 @@ test_pub_sub(void **state)
 	bool got = false;
 
 	assert_rc(server_allow_node(f->sv, f->friend->pk), 0);
+	/* High-water marks set (10 messages): delivery as usual. */
 	assert_rc(server_bind(f->sv, &pub, SERVER_PUB, TCP_ANY, f->node, 0,
-	    &err), 0);
+	    10, &err), 0);
 	assert_rc(server_endpoint(pub, ep, sizeof(ep)), 0);
 	assert_rc(server_connect(f->sv, &sub, SERVER_SUB, ep, f->friend,
-	    f->node->pk, 0, &err), 0);
+	    f->node->pk, 0, 10, &err), 0);
 	assert_rc(server_connect(f->sv, &stray, SERVER_SUB, ep,
-	    f->stranger, f->node->pk, 0, &err), 0);
+	    f->stranger, f->node->pk, 0, 0, &err), 0);
 	assert_rc(server_subscribe(sub, NULL, 0), 0);
 	assert_rc(server_subscribe(stray, NULL, 0), 0);
 	assert_rc(server_subscribe(pub, NULL, 0), BUURT_EINVAL);
@@ -723,7 +731,7 @@ test_zap_malformed(void **state)
 
 	assert_rc(server_allow_node(f->sv, f->friend->pk), 0);
 	assert_rc(server_connect(f->sv, &z, SERVER_DEALER,
-	    SERVER_ZAP_ENDPOINT, NULL, NULL, 0, &err), 0);
+	    SERVER_ZAP_ENDPOINT, NULL, NULL, 0, 0, &err), 0);
 
 	/* No envelope or no request id: nobody to answer. */
 	zap_send(f, z, garbage, 1);
@@ -793,7 +801,7 @@ test_zap_log_budget(void **state)
 	int i, k;
 
 	assert_rc(server_connect(f->sv, &z, SERVER_DEALER,
-	    SERVER_ZAP_ENDPOINT, NULL, NULL, 0, &err), 0);
+	    SERVER_ZAP_ENDPOINT, NULL, NULL, 0, 0, &err), 0);
 	for (i = 0; i < 7; i++) {
 		fr[i].data = (const uint8_t *)s[i];
 		fr[i].len = strlen(s[i]);
@@ -858,7 +866,7 @@ test_api_beside_zap(void **state)
 	assert_rc(server_open(&sv, ep, path, &f->log, &err), 0);
 	assert_int_equal(access(path, F_OK), 0);
 	assert_rc(server_connect(sv, &c, SERVER_DEALER, ep, NULL, NULL, 0,
-	    &err), 0);
+	    0, &err), 0);
 	fr.data = (const uint8_t *)"hello";
 	fr.len = 5;
 	assert_rc(server_send(c, &fr, 1), 0);
@@ -909,11 +917,11 @@ test_loop(void **state)
 
 	/* A callback's error ends the round; closing inside it is safe. */
 	assert_rc(server_bind(f->sv, &a, SERVER_ROUTER, "inproc://loop",
-	    NULL, 0, &err), 0);
+	    NULL, 0, 0, &err), 0);
 	assert_rc(server_connect(f->sv, &b, SERVER_DEALER, "inproc://loop",
-	    NULL, NULL, 0, &err), 0);
+	    NULL, NULL, 0, 0, &err), 0);
 	assert_rc(server_connect(f->sv, &others[0], SERVER_DEALER,
-	    "inproc://loop", NULL, NULL, 0, &err), 0);
+	    "inproc://loop", NULL, NULL, 0, 0, &err), 0);
 	others[1] = b;
 	assert_rc(server_watch(a, close_all, others), 0);
 	assert_rc(server_watch(others[0], close_all, others), 0);
