@@ -41,6 +41,7 @@
 #define K_ACCESS	0x200
 #define K_ALLOW		0x400
 #define K_HWM		0x800
+#define K_API_ALLOW	0x1000
 
 static const struct {
 	const char *section;
@@ -49,6 +50,7 @@ static const struct {
 } keys[] = {
 	{ "node", "name", K_NAME },
 	{ "api", "endpoint", K_ENDPOINT },
+	{ "api", "allow", K_API_ALLOW },
 	{ "store", "map_size", K_MAP_SIZE },
 	{ "store", "map_max", K_MAP_MAX },
 	{ "log", "level", K_LEVEL },
@@ -192,9 +194,13 @@ set_tcp(struct parse *p, const char *field, char *out, const char *v,
 	return 1;
 }
 
-/* A list of node ids in hex, separated by blanks or commas. */
+/*
+ * A list of node ids in hex, separated by blanks or commas, added to
+ * ids[*n..CONFIG_ALLOW_MAX) for field.
+ */
 static int
-set_allow(struct parse *p, const char *v, size_t len)
+set_ids(struct parse *p, const char *field, uint8_t (*ids)[BUURT_KEY_LEN],
+    unsigned *n, const char *v, size_t len)
 {
 	size_t i = 0, j;
 
@@ -207,18 +213,18 @@ set_allow(struct parse *p, const char *v, size_t len)
 		    v[j] != ','; j++) {
 			continue;
 		}
-		if (p->cfg->n_allow == CONFIG_ALLOW_MAX) {
-			return parse_fail(p, p->line, "federation.allow",
-			    "federation.allow holds more than %d ids",
+		if (*n == CONFIG_ALLOW_MAX) {
+			return parse_fail(p, p->line, field,
+			    "%s holds more than %d ids", field,
 			    CONFIG_ALLOW_MAX);
 		}
-		if (buurt_hex_decode(p->cfg->allow[p->cfg->n_allow],
-		    BUURT_KEY_LEN, v + i, j - i) != 0) {
-			return parse_fail(p, p->line, "federation.allow",
-			    "federation.allow: %.*s is not a node id (64 hex"
-			    " digits)", (int)(j - i < 70 ? j - i : 70), v + i);
+		if (buurt_hex_decode(ids[*n], BUURT_KEY_LEN, v + i,
+		    j - i) != 0) {
+			return parse_fail(p, p->line, field,
+			    "%s: %.*s is not a public key (64 hex digits)",
+			    field, (int)(j - i < 70 ? j - i : 70), v + i);
 		}
-		p->cfg->n_allow++;
+		(*n)++;
 		i = j;
 	}
 	return 1;
@@ -257,7 +263,7 @@ parse_handler(void *user, const char *section, const char *name,
 		    "unknown section [%s]", section);
 	}
 	/* allow may be given on several lines: the lists add up. */
-	if ((p->seen & bit) && bit != K_ALLOW) {
+	if ((p->seen & bit) && bit != K_ALLOW && bit != K_API_ALLOW) {
 		return parse_fail(p, p->line, field, "%s is given twice (a"
 		    " line that starts with blanks continues the one before)",
 		    field);
@@ -356,7 +362,11 @@ parse_handler(void *user, const char *section, const char *name,
 		}
 		return 1;
 	case K_ALLOW:
-		return set_allow(p, v, vlen);
+		return set_ids(p, "federation.allow", p->cfg->allow,
+		    &p->cfg->n_allow, v, vlen);
+	case K_API_ALLOW:
+		return set_ids(p, "api.allow", p->cfg->api_allow,
+		    &p->cfg->n_api_allow, v, vlen);
 	case K_LEVEL:
 		{
 			char tmp[16];
@@ -489,13 +499,34 @@ static int
 resolve_endpoint(struct config *cfg, const char *raw, const char *dir,
     const char *file, struct buurt_err *err)
 {
-	const char *path;
+	const char *path, *colon;
 	int n;
 
 	if (strncmp(raw, "tcp://", 6) == 0) {
-		return buurt_err_set(err, BUURT_ECONFIG, "api.endpoint",
-		    "%s: api.endpoint: the api over TCP (with CURVE and"
-		    " client keys) is not supported yet; use ipc://", file);
+		/* Over TCP only CURVE, and only the clients of api.allow. */
+		if (cfg->n_api_allow == 0) {
+			return buurt_err_set(err, BUURT_ECONFIG, "api.allow",
+			    "%s: api.endpoint over TCP needs api.allow, the"
+			    " public keys of the clients that may use it"
+			    " (buurt keygen)", file);
+		}
+		colon = strrchr(raw, ':');
+		if (strlen(raw) >= sizeof(cfg->endpoint) || colon == NULL ||
+		    colon < raw + 6 || colon[1] == '\0' ||
+		    strspn(colon + 1, "0123456789") != strlen(colon + 1)) {
+			return buurt_err_set(err, BUURT_ECONFIG,
+			    "api.endpoint", "%s: api.endpoint must be"
+			    " tcp://HOST:PORT, not %s", file, raw);
+		}
+		(void)snprintf(cfg->endpoint, sizeof(cfg->endpoint), "%s",
+		    raw);
+		cfg->ipc_path[0] = '\0';
+		return 0;
+	}
+	if (cfg->n_api_allow != 0) {
+		return buurt_err_set(err, BUURT_ECONFIG, "api.allow",
+		    "%s: api.allow is for an api over tcp://; over ipc file"
+		    " permissions decide", file);
 	}
 	if (strncmp(raw, "ipc://", 6) != 0) {
 		return buurt_err_set(err, BUURT_ECONFIG, "api.endpoint",

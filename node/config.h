@@ -5,7 +5,11 @@
  *   [node]
  *   name = Dorpsraad Haren    ; required, 1..120 bytes of UTF-8
  *   [api]
- *   endpoint = ipc://api.sock ; a relative ipc path lies inside DIR
+ *   endpoint = ipc://api.sock ; a relative ipc path lies inside DIR,
+ *                             ; or tcp://HOST:PORT (CURVE; needs allow)
+ *   allow = HEXKEY HEXKEY ... ; with a tcp endpoint, required: the
+ *                             ; Ed25519 public keys (buurt keygen) of
+ *                             ; the clients that may use the api
  *   [store]
  *   map_size = 16M            ; initial LMDB map; suffixes K, M, G, T
  *   map_max = 8G              ; the map never grows beyond this
@@ -33,10 +37,11 @@
  * own line (';' or '#') or after a value (" ;"); a value wholly inside
  * double quotes loses them.  Unknown sections and keys, keys given
  * twice and bad values are errors that name the file, the line and the
- * key: a typo must not silently fall back to a default.  tcp://
- * endpoints are refused until the api speaks CURVE (it comes with
- * federation): without it anyone who can reach the port could write in
- * the node's namespace.
+ * key: a typo must not silently fall back to a default.  A tcp://
+ * api endpoint is refused without [api] allow: the api over TCP is a
+ * CURVE server that admits only those client keys, since anyone who
+ * could reach the port could otherwise write in the node's namespace
+ * (endpoint then holds it as given, and ipc_path is "").
  *
  * A struct config is plain data with no heap parts; thread-safe as data.
  */
@@ -85,6 +90,9 @@ struct config {
 	unsigned n_allow;		/* entries of allow */
 	int hwm;			/* [federation] hwm, messages; 0:
 					 * libzmq's default */
+	uint8_t api_allow[CONFIG_ALLOW_MAX][BUURT_KEY_LEN]; /* [api] allow:
+					 * Ed25519 public keys of clients */
+	unsigned n_api_allow;		/* entries of api_allow */
 };
 
 /*

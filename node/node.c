@@ -151,14 +151,32 @@ out:
 int
 node_listen(struct node *n, struct buurt_err *err)
 {
+	unsigned i;
+	bool tcp;
 	int rc;
 
 	if (n == NULL || n->server != NULL) {
 		return buurt_err_set(err, BUURT_EINVAL, NULL, NULL);
 	}
+	tcp = strncmp(n->cfg.endpoint, "tcp://", 6) == 0;
 	if ((rc = server_open(&n->server, n->cfg.endpoint, n->cfg.ipc_path,
-	    &n->log, err)) != 0) {
+	    tcp ? n->id : NULL, &n->log, err)) != 0) {
 		return rc;
+	}
+	/* A tcp api admits only the clients of [api] allow. */
+	for (i = 0; i < n->cfg.n_api_allow; i++) {
+		if ((rc = server_api_allow_node(n->server,
+		    n->cfg.api_allow[i])) != 0) {
+			char hex[2 * BUURT_KEY_LEN + 1];
+
+			buurt_hex_encode(hex, n->cfg.api_allow[i],
+			    BUURT_KEY_LEN);
+			server_close(n->server);
+			n->server = NULL;
+			return buurt_err_set(err, rc == BUURT_EINVAL ?
+			    BUURT_ECONFIG : rc, "api.allow", "api.allow: %s"
+			    " is not a usable public key", hex);
+		}
 	}
 	/* The ZAP handler is up (server_open); now pub, sync and peers. */
 	return fed_open(n, err);

@@ -78,6 +78,13 @@ struct server_sock {
 	struct server_sock *next;	/* the server's list */
 };
 
+/* A sorted set of CURVE public keys. */
+struct server_keys {
+	uint8_t (*k)[SERVER_KEY_LEN];	/* the keys, sorted (owned) */
+	size_t n;			/* keys in k */
+	size_t cap;			/* keys k has room for */
+};
+
 struct server {
 	void *ctx;			/* the zmq context (owned) */
 	void *sock;			/* the api ROUTER socket (owned), or
@@ -91,9 +98,9 @@ struct server {
 	bool polling;			/* in server_poll: closed sockets
 					 * are freed when the round ends */
 	enum server_policy policy;	/* whom the ZAP handler admits */
-	uint8_t (*allow)[SERVER_KEY_LEN]; /* allowed keys, sorted (owned) */
-	size_t n_allow;			/* keys in allow */
-	size_t allow_cap;		/* keys allow has room for */
+	struct server_keys allow;	/* the allow-list of SERVER_ZAP_DOMAIN */
+	struct server_keys api_allow;	/* the allow-list of
+					 * SERVER_ZAP_API_DOMAIN */
 	struct server_stats stats;	/* ZAP counters */
 	struct server_seen seen[ZAP_SEEN_MAX]; /* recently refused keys */
 	uint64_t log_window_ms;		/* start of the refusal log budget's
@@ -245,7 +252,8 @@ server_close(struct server *sv)
 	if (sv->ipc_path[0] != '\0') {
 		(void)unlink(sv->ipc_path);
 	}
-	free(sv->allow);
+	free(sv->allow.k);
+	free(sv->api_allow.k);
 	free(sv->items);
 	free(sv->item_ss);
 	free(sv);
@@ -280,8 +288,14 @@ remove_stale(const char *path, struct buurt_err *err)
 }
 
 /* The api ROUTER, bound to sv->endpoint. */
+static int curve_server(void *sock, const struct identity *id,
+    const char *endpoint, const char *domain, struct buurt_err *err);
+static int curve_check(const char *endpoint, struct buurt_err *err);
+static bool has_prefix(const char *s, const char *prefix);
+
 static int
-api_open(struct server *sv, const char *ipc_path, struct buurt_err *err)
+api_open(struct server *sv, const char *ipc_path, const struct identity *id,
+    struct buurt_err *err)
 {
 	int64_t maxmsg = BUURT_MSG_MAX;
 	int rc = 0;
@@ -299,6 +313,17 @@ api_open(struct server *sv, const char *ipc_path, struct buurt_err *err)
 	    setopt_int(sv->sock, ZMQ_ROUTER_MANDATORY, 1) != 0 ||
 	    setopt_int(sv->sock, ZMQ_LINGER, 0) != 0) {
 		return server_fail(err, "cannot set up", "the api socket");
+	}
+	/* Over a network only CURVE, and only the api's allow-list. */
+	if (id == NULL && !has_prefix(sv->endpoint, "ipc://") &&
+	    !has_prefix(sv->endpoint, "inproc://")) {
+		return buurt_err_set(err, BUURT_EINVAL, NULL, "%s: the api"
+		    " over a network needs CURVE", sv->endpoint);
+	}
+	if (id != NULL && ((rc = curve_check(sv->endpoint, err)) != 0 ||
+	    (rc = curve_server(sv->sock, id, sv->endpoint,
+	    SERVER_ZAP_API_DOMAIN, err)) != 0)) {
+		return rc;
 	}
 	if (ipc_path != NULL && ipc_path[0] != '\0' &&
 	    (rc = remove_stale(ipc_path, err)) != 0) {
@@ -323,7 +348,8 @@ api_open(struct server *sv, const char *ipc_path, struct buurt_err *err)
 
 int
 server_open(struct server **outp, const char *endpoint,
-    const char *ipc_path, const struct log *lg, struct buurt_err *err)
+    const char *ipc_path, const struct identity *api_id,
+    const struct log *lg, struct buurt_err *err)
 {
 	struct server *sv = NULL;
 	int rc = 0;
@@ -359,7 +385,8 @@ server_open(struct server **outp, const char *endpoint,
 		rc = server_fail(err, "cannot start", "the ZAP handler");
 		goto out;
 	}
-	if (endpoint != NULL && (rc = api_open(sv, ipc_path, err)) != 0) {
+	if (endpoint != NULL && (rc = api_open(sv, ipc_path, api_id,
+	    err)) != 0) {
 		goto out;
 	}
 	*outp = sv;
@@ -458,7 +485,7 @@ curve_check(const char *endpoint, struct buurt_err *err)
 /* Make sock a CURVE server of id's keys under our enforced ZAP domain. */
 static int
 curve_server(void *sock, const struct identity *id, const char *endpoint,
-    struct buurt_err *err)
+    const char *domain, struct buurt_err *err)
 {
 	uint8_t pk[SERVER_KEY_LEN], sk[SERVER_KEY_LEN];
 	size_t len = sizeof(int);
@@ -472,8 +499,8 @@ curve_server(void *sock, const struct identity *id, const char *endpoint,
 	if (setopt_int(sock, ZMQ_CURVE_SERVER, 1) != 0 ||
 	    zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, pk, sizeof(pk)) != 0 ||
 	    zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, sk, sizeof(sk)) != 0 ||
-	    zmq_setsockopt(sock, ZMQ_ZAP_DOMAIN, SERVER_ZAP_DOMAIN,
-	    strlen(SERVER_ZAP_DOMAIN)) != 0 ||
+	    zmq_setsockopt(sock, ZMQ_ZAP_DOMAIN, domain,
+	    strlen(domain)) != 0 ||
 	    setopt_int(sock, ZMQ_HANDSHAKE_IVL, SERVER_HANDSHAKE_MS) != 0) {
 		rc = server_fail(err, "cannot set up CURVE for", endpoint);
 		goto out;
@@ -562,7 +589,7 @@ server_bind(struct server *sv, struct server_sock **outp,
 		goto out;
 	}
 	if (id != NULL && (rc = curve_server(ss->sock, id, endpoint,
-	    err)) != 0) {
+	    SERVER_ZAP_DOMAIN, err)) != 0) {
 		goto out;
 	}
 	if (zmq_bind(ss->sock, endpoint) != 0) {
@@ -813,17 +840,17 @@ key_cmp(const void *a, const void *b)
 	return memcmp(a, b, SERVER_KEY_LEN);
 }
 
-/* Where key is in the allow-list, or where it would go. */
+/* Where key is in ks, or where it would go. */
 static size_t
-allow_find(const struct server *sv, const uint8_t *key, bool *found)
+keys_find(const struct server_keys *ks, const uint8_t *key, bool *found)
 {
-	size_t lo = 0, hi = sv->n_allow, mid;
+	size_t lo = 0, hi = ks->n, mid;
 	int c;
 
 	*found = false;
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		c = key_cmp(sv->allow[mid], key);
+		c = key_cmp(ks->k[mid], key);
 		if (c == 0) {
 			*found = true;
 			return mid;
@@ -835,6 +862,43 @@ allow_find(const struct server *sv, const uint8_t *key, bool *found)
 		}
 	}
 	return lo;
+}
+
+static int
+keys_add(struct server_keys *ks, const uint8_t *key)
+{
+	uint8_t (*p)[SERVER_KEY_LEN];
+	size_t at, cap;
+	bool found;
+
+	at = keys_find(ks, key, &found);
+	if (found) {
+		return 0;
+	}
+	if (ks->n >= SERVER_ALLOW_MAX) {
+		return BUURT_ETOOBIG;
+	}
+	if (ks->n == ks->cap) {
+		cap = ks->cap == 0 ? 16 : 2 * ks->cap;
+		if ((p = realloc(ks->k, cap * sizeof(*p))) == NULL) {
+			return BUURT_ENOMEM;
+		}
+		ks->k = p;
+		ks->cap = cap;
+	}
+	memmove(ks->k[at + 1], ks->k[at], (ks->n - at) * sizeof(*ks->k));
+	memcpy(ks->k[at], key, SERVER_KEY_LEN);
+	ks->n++;
+	return 0;
+}
+
+static bool
+keys_has(const struct server_keys *ks, const uint8_t *key)
+{
+	bool found;
+
+	(void)keys_find(ks, key, &found);
+	return found;
 }
 
 void
@@ -849,33 +913,10 @@ server_policy(struct server *sv, enum server_policy policy)
 int
 server_allow(struct server *sv, const uint8_t key[SERVER_KEY_LEN])
 {
-	uint8_t (*p)[SERVER_KEY_LEN];
-	size_t at, cap;
-	bool found;
-
 	if (sv == NULL || key == NULL) {
 		return BUURT_EINVAL;
 	}
-	at = allow_find(sv, key, &found);
-	if (found) {
-		return 0;
-	}
-	if (sv->n_allow >= SERVER_ALLOW_MAX) {
-		return BUURT_ETOOBIG;
-	}
-	if (sv->n_allow == sv->allow_cap) {
-		cap = sv->allow_cap == 0 ? 16 : 2 * sv->allow_cap;
-		if ((p = realloc(sv->allow, cap * sizeof(*p))) == NULL) {
-			return BUURT_ENOMEM;
-		}
-		sv->allow = p;
-		sv->allow_cap = cap;
-	}
-	memmove(sv->allow[at + 1], sv->allow[at],
-	    (sv->n_allow - at) * sizeof(*sv->allow));
-	memcpy(sv->allow[at], key, SERVER_KEY_LEN);
-	sv->n_allow++;
-	return 0;
+	return keys_add(&sv->allow, key);
 }
 
 int
@@ -893,23 +934,60 @@ void
 server_allow_clear(struct server *sv)
 {
 	if (sv != NULL) {
-		sv->n_allow = 0;
+		sv->allow.n = 0;
 	}
 }
 
 bool
 server_allowed(const struct server *sv, const uint8_t key[SERVER_KEY_LEN])
 {
-	bool found;
-
 	if (sv == NULL || key == NULL) {
 		return false;
 	}
 	if (sv->policy == SERVER_OPEN) {
 		return true;
 	}
-	(void)allow_find(sv, key, &found);
-	return found;
+	return keys_has(&sv->allow, key);
+}
+
+int
+server_api_allow(struct server *sv, const uint8_t key[SERVER_KEY_LEN])
+{
+	if (sv == NULL || key == NULL) {
+		return BUURT_EINVAL;
+	}
+	return keys_add(&sv->api_allow, key);
+}
+
+int
+server_api_allow_node(struct server *sv,
+    const uint8_t node_id[BUURT_KEY_LEN])
+{
+	uint8_t key[SERVER_KEY_LEN];
+
+	if (sv == NULL || node_id == NULL ||
+	    identity_curve_public(key, node_id) != 0) {
+		return BUURT_EINVAL;
+	}
+	return keys_add(&sv->api_allow, key);
+}
+
+void
+server_api_allow_clear(struct server *sv)
+{
+	if (sv != NULL) {
+		sv->api_allow.n = 0;
+	}
+}
+
+bool
+server_api_allowed(const struct server *sv,
+    const uint8_t key[SERVER_KEY_LEN])
+{
+	if (sv == NULL || key == NULL) {
+		return false;
+	}
+	return keys_has(&sv->api_allow, key);
 }
 
 void
@@ -1042,7 +1120,7 @@ zap_judge(struct server *sv, zmq_msg_t *f, size_t kept, size_t n)
 	const uint8_t *key = NULL;
 	const char *why = NULL;
 	size_t alen;
-	bool malformed = false;
+	bool malformed = false, api = false;
 
 	/* Without an envelope and a request id there is no one to answer. */
 	if (n < 4 || zmq_msg_size(&f[1]) != 0 ||
@@ -1068,7 +1146,8 @@ zap_judge(struct server *sv, zmq_msg_t *f, size_t kept, size_t n)
 	} else if (!frame_is(&f[2], "1.0")) {
 		why = "unsupported ZAP version";
 		malformed = true;
-	} else if (!frame_is(&f[4], SERVER_ZAP_DOMAIN)) {
+	} else if (!(api = frame_is(&f[4], SERVER_ZAP_API_DOMAIN)) &&
+	    !frame_is(&f[4], SERVER_ZAP_DOMAIN)) {
 		why = "unknown domain";
 	} else if (!frame_is(&f[7], "CURVE")) {
 		why = "only CURVE is allowed";
@@ -1077,8 +1156,11 @@ zap_judge(struct server *sv, zmq_msg_t *f, size_t kept, size_t n)
 		malformed = true;
 	} else {
 		key = zmq_msg_data(&f[8]);
-		if (!server_allowed(sv, key)) {
-			why = "key not allowed";
+		/* The api domain is always an allow-list, never open. */
+		if (api ? !server_api_allowed(sv, key) :
+		    !server_allowed(sv, key)) {
+			why = api ? "key not allowed on the api" :
+			    "key not allowed";
 		}
 	}
 	if (why == NULL) {

@@ -2,13 +2,18 @@
  * server.h: the node's ZeroMQ transport (design D6, D8).  A server owns
  * the zmq context and every socket in it:
  *
- * - the `api` ROUTER bound to the configured endpoint (NULL mechanism;
- *   by default ipc, where file permissions decide who may connect), whose
- *   requests go to a server_handler callback and whose replies go back;
+ * - the `api` ROUTER bound to the configured endpoint, whose requests
+ *   go to a server_handler callback and whose replies go back: over ipc
+ *   (the default) a plain socket, where file permissions decide who may
+ *   connect; over tcp a CURVE server with the node's transport keys in
+ *   ZAP domain SERVER_ZAP_API_DOMAIN, admitting only the client keys of
+ *   the api allow-list (server_api_allow);
  * - the ZAP handler (RFC 27): a ROUTER bound to inproc://zeromq.zap.01
  *   by server_open() before any other socket exists, answering libzmq's
  *   authentication requests for every CURVE server socket of the context
- *   from a policy (server_policy, server_allow);
+ *   from a policy (server_policy, server_allow) for SERVER_ZAP_DOMAIN,
+ *   and from the api allow-list, always an allow-list, for
+ *   SERVER_ZAP_API_DOMAIN;
  * - CURVE sockets with keys derived from the node identity
  *   (identity_curve_keys): servers (server_bind: the `pub` PUB and the
  *   `sync` ROUTER) and clients toward a peer whose node id is known
@@ -24,7 +29,8 @@
  *
  * Fail-closed.  libzmq 4.3's CURVE server checks nothing by itself: with
  * no ZAP handler bound it lets every client key in.  So every CURVE
- * server socket here has ZAP domain SERVER_ZAP_DOMAIN and
+ * server socket here has ZAP domain SERVER_ZAP_DOMAIN (the api's:
+ * SERVER_ZAP_API_DOMAIN) and
  * ZMQ_ZAP_ENFORCE_DOMAIN set: if no handler answers, no handshake
  * completes.  A handshake waits for the ZAP reply, which is sent from
  * server_poll(): a server that is not polled admits nobody new.
@@ -48,7 +54,8 @@
 #include "log.h"
 
 #define SERVER_KEY_LEN		IDENTITY_CURVE_LEN /* a CURVE public key */
-#define SERVER_ZAP_DOMAIN	"buurt"	/* the ZAP domain of CURVE servers */
+#define SERVER_ZAP_DOMAIN	"buurt"	/* the ZAP domain of pub and sync */
+#define SERVER_ZAP_API_DOMAIN	"buurt-api" /* the ZAP domain of a tcp api */
 #define SERVER_ZAP_ENDPOINT	"inproc://zeromq.zap.01" /* RFC 27 */
 #define SERVER_MSG_FRAMES	8	/* frames server_recv() keeps */
 #define SERVER_ALLOW_MAX	65536	/* keys in the allow-list */
@@ -123,7 +130,12 @@ typedef int server_ready(void *arg, struct server_sock *ss);
 
 /*
  * server_open: create the context, bind the ZAP handler, then, unless
- * endpoint is NULL, create the api ROUTER and bind it to endpoint.  For
+ * endpoint is NULL, create the api ROUTER and bind it to endpoint.  With
+ * api_id, the api is a CURVE server with api_id's transport keys in ZAP
+ * domain SERVER_ZAP_API_DOMAIN, enforced, admitting only the keys of
+ * the api allow-list (empty at first: add them with server_api_allow*
+ * before polling); without it (NULL), a plain socket, which only ipc://
+ * and inproc:// endpoints may have (else BUURT_EINVAL).  For
  * an ipc endpoint, ipc_path is its socket file: a stale one is removed
  * first (the caller holds the daemon lock, so no other daemon can be
  * serving it; anything there that is not a socket is left alone and
@@ -136,7 +148,8 @@ typedef int server_ready(void *arg, struct server_sock *ss);
  * BUURT_EBUSY (address in use), BUURT_EPERM, BUURT_EIO, BUURT_ENOMEM.
  */
 int server_open(struct server **outp, const char *endpoint,
-    const char *ipc_path, const struct log *lg, struct buurt_err *err);
+    const char *ipc_path, const struct identity *api_id,
+    const struct log *lg, struct buurt_err *err);
 
 /*
  * server_close: close every socket with no linger, the ZAP handler last,
@@ -303,7 +316,33 @@ void server_allow_clear(struct server *sv);
 bool server_allowed(const struct server *sv,
     const uint8_t key[SERVER_KEY_LEN]);
 
-/* server_stats: the ZAP handler's counters into *out. */
+/*
+ * server_api_allow: add a client's CURVE public key to the api
+ * allow-list: the keys the ZAP handler admits in SERVER_ZAP_API_DOMAIN,
+ * whatever server_policy says (present already: nothing changes).
+ * Returns 0, BUURT_EINVAL, BUURT_ETOOBIG (SERVER_ALLOW_MAX keys),
+ * BUURT_ENOMEM.
+ */
+int server_api_allow(struct server *sv, const uint8_t key[SERVER_KEY_LEN]);
+
+/*
+ * server_api_allow_node: add the CURVE key derived
+ * (identity_curve_public) from the Ed25519 public key client_id, as
+ * given in [api] allow, to the api allow-list.
+ * Returns 0, BUURT_EINVAL (not a valid Ed25519 public key),
+ * BUURT_ETOOBIG, BUURT_ENOMEM.
+ */
+int server_api_allow_node(struct server *sv,
+    const uint8_t client_id[BUURT_KEY_LEN]);
+
+/* server_api_allow_clear: empty the api allow-list. */
+void server_api_allow_clear(struct server *sv);
+
+/* server_api_allowed: would the ZAP handler admit key on the api now? */
+bool server_api_allowed(const struct server *sv,
+    const uint8_t key[SERVER_KEY_LEN]);
+
+/* server_stats: the ZAP handler's counters (both domains) into *out. */
 void server_stats(const struct server *sv, struct server_stats *out);
 
 /*

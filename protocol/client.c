@@ -11,6 +11,7 @@
 #include <zmq.h>
 
 #include "buurt/client.h"
+#include "buurt/key.h"
 
 #define DEFAULT_TIMEOUT_MS 30000
 
@@ -37,9 +38,16 @@ zerr(int e)
 	}
 }
 
-int
-buurt_client_open(struct buurt_client **outp, const char *endpoint,
-    int timeout_ms)
+/* The CURVE keys of a client: the server's public, ours. */
+struct curve_keys {
+	uint8_t server[crypto_scalarmult_curve25519_BYTES];
+	uint8_t pk[crypto_scalarmult_curve25519_BYTES];
+	uint8_t sk[crypto_scalarmult_curve25519_BYTES];
+};
+
+static int
+client_open(struct buurt_client **outp, const char *endpoint,
+    int timeout_ms, const struct curve_keys *ck)
 {
 	struct buurt_client *c = NULL;
 	int linger = 0, one = 1, rc;
@@ -81,6 +89,15 @@ buurt_client_open(struct buurt_client **outp, const char *endpoint,
 		rc = zerr(errno);
 		goto fail;
 	}
+	if (ck != NULL && (zmq_setsockopt(c->sock, ZMQ_CURVE_SERVERKEY,
+	    ck->server, sizeof(ck->server)) ||
+	    zmq_setsockopt(c->sock, ZMQ_CURVE_PUBLICKEY, ck->pk,
+	    sizeof(ck->pk)) ||
+	    zmq_setsockopt(c->sock, ZMQ_CURVE_SECRETKEY, ck->sk,
+	    sizeof(ck->sk)))) {
+		rc = zerr(errno);
+		goto fail;
+	}
 	if (zmq_connect(c->sock, endpoint) != 0) {
 		rc = zerr(errno);
 		goto fail;
@@ -92,6 +109,47 @@ buurt_client_open(struct buurt_client **outp, const char *endpoint,
 	return 0;
 fail:
 	buurt_client_close(c);
+	return rc;
+}
+
+int
+buurt_client_open(struct buurt_client **outp, const char *endpoint,
+    int timeout_ms)
+{
+	return client_open(outp, endpoint, timeout_ms, NULL);
+}
+
+int
+buurt_client_open_curve(struct buurt_client **outp, const char *endpoint,
+    int timeout_ms, const uint8_t server_node_id[BUURT_KEY_LEN],
+    const uint8_t client_secret[BUURT_SECRET_LEN])
+{
+	struct curve_keys ck;
+	int rc;
+
+	if (outp == NULL) {
+		return BUURT_EINVAL;
+	}
+	*outp = NULL;
+	if (endpoint == NULL || server_node_id == NULL ||
+	    client_secret == NULL) {
+		return BUURT_EINVAL;
+	}
+	if (!zmq_has("curve")) {
+		return BUURT_EINVAL;
+	}
+	/* libsodium's secret is seed || public key. */
+	if (crypto_sign_ed25519_pk_to_curve25519(ck.server,
+	    server_node_id) != 0 ||
+	    crypto_sign_ed25519_pk_to_curve25519(ck.pk, client_secret +
+	    BUURT_SEED_LEN) != 0 ||
+	    crypto_sign_ed25519_sk_to_curve25519(ck.sk, client_secret) != 0) {
+		buurt_wipe(&ck, sizeof(ck));
+		return BUURT_EINVAL;
+	}
+	rc = client_open(outp, endpoint, timeout_ms, &ck);
+	/* libzmq holds its own copy now. */
+	buurt_wipe(&ck, sizeof(ck));
 	return rc;
 }
 

@@ -1,7 +1,8 @@
 /*
  * buurt.c: the buurt command line (buurt(1)).
  *
- *	buurt [-C DIR] [--json] [--timeout MS] [--endpoint EP] COMMAND [ARGS]
+ *	buurt [-C DIR] [--json] [--timeout MS] [--endpoint EP]
+ *	    [--node NODEID --key FILE] COMMAND [ARGS]
  *
  * Git-style subcommands over a node's api socket, through libbuurt's
  * client only: the command line never opens the store.  Every record the
@@ -71,6 +72,10 @@
 struct opts {
 	const char *dir;		/* -C DIR, else $BUURT_DIR, else "." */
 	const char *endpoint;		/* --endpoint EP, or NULL */
+	const char *node;		/* --node NODEID (a tcp api's node),
+					 * or NULL */
+	const char *key;		/* --key FILE (our client key for a
+					 * tcp api), or NULL */
 	bool json;			/* --json: data as JSON on stdout */
 	int timeout_ms;			/* --timeout MS; 0 = library's 30 s */
 	bool no_conf;			/* DIR has no buurt.conf (for hints) */
@@ -171,8 +176,8 @@ exit_code(int code, enum origin where)
  */
 
 static const char intro[] =
-    "usage: buurt [-C DIR] [--json] [--timeout MS] [--endpoint EP]"
-    " COMMAND [ARGS]\n";
+    "usage: buurt [-C DIR] [--json] [--timeout MS] [--endpoint EP]\n"
+    "             [--node NODEID --key FILE] COMMAND [ARGS]\n";
 
 static const char global_help[] =
     "Global options (before the command):\n"
@@ -184,6 +189,14 @@ static const char global_help[] =
     "  --endpoint EP   the node's api socket (default: [api] endpoint"
     " of\n"
     "                  DIR/buurt.conf, else ipc://DIR/api.sock)\n"
+    "  --node NODEID   with a tcp:// endpoint (required there): the"
+    " node's id,\n"
+    "                  whose CURVE key the server must prove\n"
+    "  --key FILE      with a tcp:// endpoint (required there): our"
+    " client key\n"
+    "                  file (mode 0600, from buurt keygen), whose"
+    " public key\n"
+    "                  the node lists in [api] allow\n"
     "  -h, --help      this help; --version prints the version\n";
 
 static int cmd_init(struct opts *, int, char **);
@@ -198,6 +211,7 @@ static int cmd_unfollow(struct opts *, int, char **);
 static int cmd_search(struct opts *, int, char **);
 static int cmd_counts(struct opts *, int, char **);
 static int cmd_help(struct opts *, int, char **);
+static int cmd_keygen(struct opts *, int, char **);
 
 static const struct command commands[] = {
 	{ "init", cmd_init, "DIR --name NAME [--bind HOST:PORT]",
@@ -298,6 +312,14 @@ static const struct command commands[] = {
 	    " kind, count;\n"
 	    "then the totals per kind.\n"
 	    "  --ns NSHEX      only namespace NSHEX\n" },
+	{ "keygen", cmd_keygen, "FILE",
+	    "Write a new client key pair to FILE (mode 0600; never"
+	    " replacing a file)\n"
+	    "and print its public key: the hex to put in a node's [api]"
+	    " allow, so\n"
+	    "that buurt --endpoint tcp://HOST:PORT --node NODEID --key FILE"
+	    " may use\n"
+	    "that node's api over TCP.\n" },
 	{ "help", cmd_help, "[COMMAND]",
 	    "Print help for buurt or for COMMAND.\n" },
 };
@@ -994,16 +1016,108 @@ client_failed(const struct opts *o, const char *what, int rc)
 	return exit_code(rc, AT_CLIENT);
 }
 
+/*
+ * Read a client key file (the key-file text form, mode 0600 or
+ * stricter, like a node key) into pk and secret.  Returns EX_OK, or an
+ * exit status with the reason printed.
+ */
+static int
+read_client_key(const char *what, const char *path,
+    uint8_t pk[BUURT_KEY_LEN], uint8_t secret[BUURT_SECRET_LEN])
+{
+	char text[BUURT_KEYFILE_LEN + 1];
+	struct stat sb;
+	ssize_t n;
+	size_t len = 0;
+	int fd, ex = EX_OK;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		errmsg("%s: --key %s: %s", what, path, strerror(errno));
+		return errno == ENOENT ? EX_NOINPUT : EX_NOPERM;
+	}
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		errmsg("%s: --key %s is not a regular file", what, path);
+		ex = EX_NOINPUT;
+		goto out;
+	}
+	if ((sb.st_mode & 077) != 0) {
+		errmsg("%s: --key %s has mode %04o: a secret key must be"
+		    " readable by its owner only (chmod 600 %s)", what, path,
+		    (unsigned)(sb.st_mode & 07777), path);
+		ex = EX_NOPERM;
+		goto out;
+	}
+	while (len < sizeof(text)) {
+		n = read(fd, text + len, sizeof(text) - len);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n < 0) {
+			errmsg("%s: --key %s: %s", what, path,
+			    strerror(errno));
+			ex = EX_IOERR;
+			goto out;
+		}
+		if (n == 0) {
+			break;
+		}
+		len += (size_t)n;
+	}
+	if (buurt_keyfile_parse(pk, secret, text, len) != 0) {
+		errmsg("%s: --key %s is not a buurt key file", what, path);
+		ex = EX_DATAERR;
+	}
+out:
+	buurt_wipe(text, sizeof(text));
+	(void)close(fd);
+	return ex;
+}
+
 static int
 node_open(struct opts *o, const char *what, struct buurt_client **cp)
 {
+	uint8_t node[BUURT_KEY_LEN], pk[BUURT_KEY_LEN];
+	uint8_t secret[BUURT_SECRET_LEN];
 	int ex, rc;
 
 	*cp = NULL;
 	if ((ex = resolve_endpoint(o)) != EX_OK) {
 		return ex;
 	}
-	if ((rc = buurt_client_open(cp, o->ep, o->timeout_ms)) != 0) {
+	if (strncmp(o->ep, "tcp://", 6) != 0) {
+		if (o->node != NULL || o->key != NULL) {
+			return usage_error(NULL, "--node and --key are for a"
+			    " tcp:// endpoint, not %s", o->ep);
+		}
+		if ((rc = buurt_client_open(cp, o->ep, o->timeout_ms)) != 0) {
+			return client_failed(o, what, rc);
+		}
+		return EX_OK;
+	}
+	/* Over TCP only CURVE: whom we reach, and who we are. */
+	if (o->node == NULL || o->key == NULL) {
+		return usage_error(NULL, "a tcp:// endpoint (%s) needs --node"
+		    " NODEID and --key FILE", o->ep);
+	}
+	if (strlen(o->node) != BUURT_HEX_KEY_LEN ||
+	    buurt_hex_decode(node, BUURT_KEY_LEN, o->node,
+	    strlen(o->node)) != 0) {
+		return usage_error(NULL, "--node %s is not a node id (64 hex"
+		    " digits)", o->node);
+	}
+	if ((ex = read_client_key(what, o->key, pk, secret)) != EX_OK) {
+		buurt_wipe(secret, sizeof(secret));
+		return ex;
+	}
+	rc = buurt_client_open_curve(cp, o->ep, o->timeout_ms, node, secret);
+	buurt_wipe(secret, sizeof(secret));
+	if (rc == BUURT_EINVAL) {
+		errmsg("%s: cannot use CURVE toward %s: --node or --key is"
+		    " not a usable key, or libzmq lacks CURVE", what, o->ep);
+		return EX_USAGE;
+	}
+	if (rc != 0) {
 		return client_failed(o, what, rc);
 	}
 	return EX_OK;
@@ -2940,6 +3054,56 @@ out:
 }
 
 /*
+ * keygen
+ */
+
+static int
+cmd_keygen(struct opts *o, int argc, char **argv)
+{
+	const struct command *c = find_command("keygen");
+	uint8_t pk[BUURT_KEY_LEN], secret[BUURT_SECRET_LEN];
+	char keytext[BUURT_KEYFILE_LEN], hex[BUURT_HEX_KEY_LEN + 1];
+	struct args a;
+	json_t *j = NULL;
+	int ex;
+
+	if ((ex = parse_args(o, c, 0, 1, 1, argc, argv, &a)) >= 0) {
+		return ex;
+	}
+	if (buurt_key_generate(pk, secret) != 0 ||
+	    buurt_keyfile_format(keytext, secret) != 0) {
+		errmsg("keygen: cannot generate a key pair");
+		ex = EX_SOFTWARE;
+		goto out;
+	}
+	if (write_new_file(a.pos[0], keytext, sizeof(keytext), 0600) != 0) {
+		errmsg("keygen: cannot write %s: %s", a.pos[0],
+		    strerror(errno));
+		ex = EX_CANTCREAT;
+		goto out;
+	}
+	buurt_hex_encode(hex, pk, BUURT_KEY_LEN);
+	if (o->json) {
+		if ((j = json_pack("{s:s, s:s}", "public", hex, "file",
+		    a.pos[0])) == NULL) {
+			errmsg("keygen: out of memory");
+			ex = EX_SOFTWARE;
+			goto out;
+		}
+		ex = print_json(j);
+	} else {
+		printf("%s\n", hex);
+		ex = EX_OK;
+	}
+out:
+	buurt_wipe(secret, sizeof(secret));
+	buurt_wipe(keytext, sizeof(keytext));
+	json_decref(j);
+	args_fini(&a);
+	return ex;
+}
+
+/*
  * help
  */
 
@@ -3023,6 +3187,20 @@ main(int argc, char **argv)
 				    " ipc://PATH or tcp://HOST:PORT");
 			}
 			o.endpoint = v;
+		} else if ((r = take_opt(argc, argv, &i, "--node",
+		    &v)) != 0) {
+			if (r < 0 || v[0] == '\0') {
+				return usage_error(NULL, "--node needs a"
+				    " node id");
+			}
+			o.node = v;
+		} else if ((r = take_opt(argc, argv, &i, "--key",
+		    &v)) != 0) {
+			if (r < 0 || v[0] == '\0') {
+				return usage_error(NULL, "--key needs a key"
+				    " file");
+			}
+			o.key = v;
 		} else {
 			return usage_error(NULL, "unknown option %s", s);
 		}

@@ -411,10 +411,37 @@ test_endpoint(void **state)
 	struct fixture *f = *state;
 	struct buurt_err err;
 
+	struct config cfg;
+
+	/* The api over TCP only with an allow-list of client keys. */
 	err = load(f, "[node]\nname = x\n[api]\n"
 	    "endpoint = tcp://0.0.0.0:7000\n", BUURT_ECONFIG, NULL);
+	assert_string_equal(err.field, "api.allow");
+	has(err.msg, "api.allow");
+	load(f, "[node]\nname = x\n[api]\n"
+	    "endpoint = tcp://127.0.0.1:7000\n"
+	    "allow = 2152f8d19b791d24453242e15f2eab6cb7cffa7b6a5ed30097960e069881db12\n"
+	    "allow = 2152f8d19b791d24453242e15f2eab6cb7cffa7b6a5ed30097960e069881db13"
+	    " 2152f8d19b791d24453242e15f2eab6cb7cffa7b6a5ed30097960e069881db14\n",
+	    0, &cfg);
+	assert_string_equal(cfg.endpoint, "tcp://127.0.0.1:7000");
+	assert_string_equal(cfg.ipc_path, "");
+	assert_int_equal(cfg.n_api_allow, 3);
+	assert_int_equal(cfg.n_allow, 0);
+	err = load(f, "[node]\nname = x\n[api]\n"
+	    "endpoint = tcp://127.0.0.1:7000\nallow = 12ab\n",
+	    BUURT_ECONFIG, NULL);
+	assert_string_equal(err.field, "api.allow");
+	err = load(f, "[node]\nname = x\n[api]\n"
+	    "endpoint = tcp://127.0.0.1\n"
+	    "allow = 2152f8d19b791d24453242e15f2eab6cb7cffa7b6a5ed30097960e069881db12\n",
+	    BUURT_ECONFIG, NULL);
 	assert_string_equal(err.field, "api.endpoint");
-	has(err.msg, "CURVE");
+	/* Over ipc, file permissions decide: allow would mislead. */
+	err = load(f, "[node]\nname = x\n[api]\n"
+	    "allow = 2152f8d19b791d24453242e15f2eab6cb7cffa7b6a5ed30097960e069881db12\n",
+	    BUURT_ECONFIG, NULL);
+	assert_string_equal(err.field, "api.allow");
 	err = load(f, "[node]\nname = x\n[api]\nendpoint = inproc://x\n",
 	    BUURT_ECONFIG, NULL);
 	assert_string_equal(err.field, "api.endpoint");

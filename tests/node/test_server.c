@@ -139,7 +139,7 @@ setup(void **state)
 	f->node = identity_of(1);
 	f->friend = identity_of(2);
 	f->stranger = identity_of(3);
-	if (server_open(&f->sv, NULL, NULL, &f->log, &err) != 0) {
+	if (server_open(&f->sv, NULL, NULL, NULL, &f->log, &err) != 0) {
 		print_error("server_open: %s\n", err.msg);
 		return -1;
 	}
@@ -863,7 +863,7 @@ test_api_beside_zap(void **state)
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(path, sizeof(path), "%s/api.sock", f->dir);
 	snprintf(ep, sizeof(ep), "ipc://%s", path);
-	assert_rc(server_open(&sv, ep, path, &f->log, &err), 0);
+	assert_rc(server_open(&sv, ep, path, NULL, &f->log, &err), 0);
 	assert_int_equal(access(path, F_OK), 0);
 	assert_rc(server_connect(sv, &c, SERVER_DEALER, ep, NULL, NULL, 0,
 	    0, &err), 0);

@@ -13,6 +13,7 @@
 
 #include "buurt/api.h"
 #include "buurt/error.h"
+#include "buurt/limits.h"
 #include "buurt/version.h"
 
 struct buurt_client;
@@ -25,6 +26,23 @@ struct buurt_client;
  */
 BUURT_API int buurt_client_open(struct buurt_client **outp,
     const char *endpoint, int timeout_ms) BUURT_MUST_CHECK;
+
+/*
+ * buurt_client_open_curve: as buurt_client_open, over CURVE (for a node's
+ * api on tcp://): the server must hold the key derived from
+ * server_node_id (the node's id, its Ed25519 public key), and we
+ * authenticate with the CURVE form of client_secret (libsodium's 64-byte
+ * Ed25519 secret, seed || public key, as buurt_keyfile_parse gives it),
+ * whose public key the node must list in [api] allow.  Keys are derived
+ * with crypto_sign_ed25519_{pk,sk}_to_curve25519 and our copies wiped.
+ * A node that refuses the key never answers: calls time out.
+ * Returns 0, BUURT_EINVAL (bad argument or key; libzmq without CURVE),
+ * BUURT_ECONN, BUURT_ENOMEM.
+ */
+BUURT_API int buurt_client_open_curve(struct buurt_client **outp,
+    const char *endpoint, int timeout_ms,
+    const uint8_t server_node_id[BUURT_KEY_LEN],
+    const uint8_t client_secret[BUURT_SECRET_LEN]) BUURT_MUST_CHECK;
 
 /* buurt_client_close: disconnect and free; c may be NULL. */
 BUURT_API void buurt_client_close(struct buurt_client *c);
