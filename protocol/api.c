@@ -1103,20 +1103,6 @@ decode_page(struct buurt_reply *rp, int op, const msgpack_object *res)
 	return 0;
 }
 
-static int
-copy_str(char *out, size_t cap, const msgpack_object *o)
-{
-	if (o == NULL || o->type != MSGPACK_OBJECT_STR ||
-	    o->via.str.size >= cap) {
-		return BUURT_EPROTO;
-	}
-	/* msgpack-c gives the empty str a NULL ptr: no memcpy then. */
-	if (o->via.str.size > 0) {
-		memcpy(out, o->via.str.ptr, o->via.str.size);
-	}
-	out[o->via.str.size] = '\0';
-	return 0;
-}
 
 static int
 copy_bin(uint8_t *out, size_t n, const msgpack_object *o)
@@ -1148,11 +1134,11 @@ decode_status_fed(struct buurt_status *st, const msgpack_object *res)
 	int dup = 0;
 
 	if ((o = bmp_map_get(res, "sync", &dup)) != NULL &&
-	    copy_str(st->sync, sizeof(st->sync), o) != 0) {
+	    bmp_copy_str(st->sync, sizeof(st->sync), o) != 0) {
 		return BUURT_EPROTO;
 	}
 	if ((o = bmp_map_get(res, "pub", &dup)) != NULL &&
-	    copy_str(st->pub, sizeof(st->pub), o) != 0) {
+	    bmp_copy_str(st->pub, sizeof(st->pub), o) != 0) {
 		return BUURT_EPROTO;
 	}
 	ps = bmp_map_get(res, "peers", &dup);
@@ -1171,11 +1157,11 @@ decode_status_fed(struct buurt_status *st, const msgpack_object *res)
 			if (p->type != MSGPACK_OBJECT_MAP ||
 			    copy_bin(q->id, BUURT_KEY_LEN,
 			    bmp_map_get(p, "id", &dup)) ||
-			    copy_str(q->endpoint, sizeof(q->endpoint),
+			    bmp_copy_str(q->endpoint, sizeof(q->endpoint),
 			    bmp_map_get(p, "endpoint", &dup)) ||
-			    copy_str(q->pub, sizeof(q->pub),
+			    bmp_copy_str(q->pub, sizeof(q->pub),
 			    bmp_map_get(p, "pub", &dup)) ||
-			    copy_str(q->state, sizeof(q->state),
+			    bmp_copy_str(q->state, sizeof(q->state),
 			    bmp_map_get(p, "state", &dup)) ||
 			    copy_u64(&q->last, bmp_map_get(p, "last", &dup))) {
 				return BUURT_EPROTO;
@@ -1199,7 +1185,7 @@ decode_status_fed(struct buurt_status *st, const msgpack_object *res)
 			const msgpack_object_kv *kv = &cs->via.map.ptr[i];
 			struct buurt_counter *c = &st->counters[i];
 
-			if (copy_str(c->name, sizeof(c->name), &kv->key) ||
+			if (bmp_copy_str(c->name, sizeof(c->name), &kv->key) ||
 			    copy_u64(&c->value, &kv->val)) {
 				return BUURT_EPROTO;
 			}
@@ -1217,9 +1203,9 @@ decode_status(struct buurt_status *st, const msgpack_object *res)
 	int dup = 0;
 
 	if (copy_bin(st->id, BUURT_KEY_LEN, bmp_map_get(res, "id", &dup)) ||
-	    copy_str(st->name, sizeof(st->name),
+	    bmp_copy_str(st->name, sizeof(st->name),
 	    bmp_map_get(res, "name", &dup)) ||
-	    copy_str(st->version, sizeof(st->version),
+	    bmp_copy_str(st->version, sizeof(st->version),
 	    bmp_map_get(res, "version", &dup)) ||
 	    copy_u64(&st->map_size, bmp_map_get(res, "map_size", &dup)) ||
 	    copy_u64(&st->map_used, bmp_map_get(res, "map_used", &dup))) {
@@ -1244,7 +1230,7 @@ decode_status(struct buurt_status *st, const msgpack_object *res)
 		    bmp_map_get(o, "ns", &dup)) ||
 		    copy_bin(n->hash, BUURT_HASH_LEN,
 		    bmp_map_get(o, "hash", &dup)) ||
-		    copy_str(n->name, sizeof(n->name),
+		    bmp_copy_str(n->name, sizeof(n->name),
 		    bmp_map_get(o, "name", &dup)) ||
 		    copy_u64(&n->seq, bmp_map_get(o, "seq", &dup)) ||
 		    copy_u64(&n->time, bmp_map_get(o, "time", &dup)) ||
@@ -1319,22 +1305,9 @@ decode_error(struct buurt_reply *rp, int64_t code, const msgpack_object *res)
 		return BUURT_EPROTO;
 	}
 	rp->code = (int)code;
-	rp->err.code = (int)code;
 	m = bmp_map_get(res, "message", &dup);
 	f = bmp_map_get(res, "field", &dup);
-	if (m != NULL && copy_str(rp->err.msg, sizeof(rp->err.msg), m) != 0) {
-		/* Too long or not text: keep the generic description. */
-		snprintf(rp->err.msg, sizeof(rp->err.msg), "%s",
-		    buurt_strerror(rp->code));
-	}
-	if (f != NULL && copy_str(rp->err.field, sizeof(rp->err.field),
-	    f) != 0) {
-		rp->err.field[0] = '\0';
-	}
-	if (m == NULL) {
-		snprintf(rp->err.msg, sizeof(rp->err.msg), "%s",
-		    buurt_strerror(rp->code));
-	}
+	bmp_error_fill(&rp->err, rp->code, m, f);
 	return 0;
 }
 

@@ -1,6 +1,7 @@
 /*
  * msgpack_util.c: libbuurt's boundary with msgpack-c.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "buurt/error.h"
@@ -109,4 +110,32 @@ bmp_map_get(const msgpack_object *o, const char *key, int *dup)
 		}
 	}
 	return found;
+}
+
+int
+bmp_copy_str(char *out, size_t cap, const msgpack_object *o)
+{
+	if (o == NULL || o->type != MSGPACK_OBJECT_STR ||
+	    o->via.str.size >= cap) {
+		return BUURT_EPROTO;
+	}
+	if (o->via.str.size > 0) {
+		memcpy(out, o->via.str.ptr, o->via.str.size);
+	}
+	out[o->via.str.size] = '\0';
+	return 0;
+}
+
+void
+bmp_error_fill(struct buurt_err *err, int code, const msgpack_object *msg,
+    const msgpack_object *field)
+{
+	err->code = code;
+	if (bmp_copy_str(err->msg, sizeof(err->msg), msg) != 0) {
+		snprintf(err->msg, sizeof(err->msg), "%s",
+		    buurt_strerror(code));
+	}
+	if (bmp_copy_str(err->field, sizeof(err->field), field) != 0) {
+		err->field[0] = '\0';
+	}
 }

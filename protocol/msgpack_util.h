@@ -11,6 +11,8 @@
 
 #include <msgpack.h>
 
+#include "buurt/error.h"
+
 /*
  * bmp_unpack: decode exactly one pre-checked object with msgpack-c's
  * non-streaming unpacker (never msgpack_unpacker or vrefbuffer).
@@ -46,5 +48,21 @@ const msgpack_object *bmp_map_get(const msgpack_object *o, const char *key,
  * a buurt_body_check() code.
  */
 int bmp_canonical(const msgpack_object *o, uint8_t **outp, size_t *outlen);
+
+/*
+ * bmp_copy_str: copy the str o (may be NULL) into out[0..cap) with its
+ * NUL.  msgpack-c gives an empty str a NULL pointer; that is handled.
+ * Returns 0, or BUURT_EPROTO (not a str, or it does not fit).
+ */
+int bmp_copy_str(char *out, size_t cap, const msgpack_object *o);
+
+/*
+ * bmp_error_fill: fill err from an error reply's code and its "message"
+ * and "field" values (each may be NULL): a message that is missing or
+ * does not fit gives the code's generic description, a field that does
+ * not fit none.  The caller has checked the code's range.
+ */
+void bmp_error_fill(struct buurt_err *err, int code,
+    const msgpack_object *msg, const msgpack_object *field);
 
 #endif /* BUURT_MSGPACK_UTIL_H */

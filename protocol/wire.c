@@ -99,20 +99,6 @@ bin_ptr(const msgpack_object *o, const uint8_t *buf, size_t len)
 	return p;
 }
 
-/* Copy a str of at most cap - 1 bytes, NUL-terminated. */
-static bool
-copy_str(char *out, size_t cap, const msgpack_object *o)
-{
-	if (o->type != MSGPACK_OBJECT_STR || o->via.str.size >= cap) {
-		return false;
-	}
-	/* msgpack-c gives the empty str a NULL ptr: no memcpy then. */
-	if (o->via.str.size > 0) {
-		memcpy(out, o->via.str.ptr, o->via.str.size);
-	}
-	out[o->via.str.size] = '\0';
-	return true;
-}
 
 /*
  * map_split: the values of the keys names[0..n) of map m into vals[]
@@ -1043,17 +1029,7 @@ decode_error(struct buurt_sync_reply *rp, int64_t code,
 		return BUURT_EPROTO;
 	}
 	rp->code = (int)code;
-	rp->err.code = (int)code;
-	/* Too long to keep: the generic description, or no field. */
-	if (v[2] == NULL || !copy_str(rp->err.msg, sizeof(rp->err.msg),
-	    v[2])) {
-		snprintf(rp->err.msg, sizeof(rp->err.msg), "%s",
-		    buurt_strerror(rp->code));
-	}
-	if (v[1] != NULL && !copy_str(rp->err.field, sizeof(rp->err.field),
-	    v[1])) {
-		rp->err.field[0] = '\0';
-	}
+	bmp_error_fill(&rp->err, rp->code, v[2], v[1]);
 	return 0;
 }
 
@@ -1067,10 +1043,11 @@ decode_hello(struct buurt_hello *h, const msgpack_object *res)
 
 	if (map_split(res, names, 4, v, &bad) != 0 || v[0] == NULL ||
 	    v[1] == NULL || v[2] == NULL || v[3] == NULL ||
-	    !is_bin32(v[0]) || !copy_str(h->name, sizeof(h->name), v[1]) ||
-	    !copy_str(h->pub, sizeof(h->pub), v[2]) ||
+	    !is_bin32(v[0]) ||
+	    bmp_copy_str(h->name, sizeof(h->name), v[1]) != 0 ||
+	    bmp_copy_str(h->pub, sizeof(h->pub), v[2]) != 0 ||
 	    !endpoint_valid(h->pub, strlen(h->pub)) ||
-	    !copy_str(h->version, sizeof(h->version), v[3]) ||
+	    bmp_copy_str(h->version, sizeof(h->version), v[3]) != 0 ||
 	    h->version[0] == '\0') {
 		return BUURT_EPROTO;
 	}
