@@ -128,91 +128,10 @@ def now_ms():
     return int(time.time() * 1000)
 
 
-# ---------------------------------------------------------------------
-# A canonical encoder (table 2.2), copied from spec_client.py.
-# ---------------------------------------------------------------------
-
-def enc_uint(v):
-    if not 0 <= v < 1 << 64:
-        raise Fail("uint out of range")
-    if v <= 0x7f:
-        return bytes([v])
-    if v <= 0xff:
-        return b"\xcc" + struct.pack(">B", v)
-    if v <= 0xffff:
-        return b"\xcd" + struct.pack(">H", v)
-    if v <= 0xffffffff:
-        return b"\xce" + struct.pack(">I", v)
-    return b"\xcf" + struct.pack(">Q", v)
-
-
-def enc_int(v):
-    if v >= 0:
-        return enc_uint(v)
-    if v >= -32:
-        return struct.pack(">b", v)
-    if v >= -128:
-        return b"\xd0" + struct.pack(">b", v)
-    if v >= -32768:
-        return b"\xd1" + struct.pack(">h", v)
-    if v >= -(1 << 31):
-        return b"\xd2" + struct.pack(">i", v)
-    return b"\xd3" + struct.pack(">q", v)
-
-
-def enc_str(s):
-    b = s.encode("utf-8") if isinstance(s, str) else s
-    n = len(b)
-    if n <= 31:
-        return bytes([0xa0 | n]) + b
-    if n <= 0xff:
-        return b"\xd9" + bytes([n]) + b
-    if n <= 0xffff:
-        return b"\xda" + struct.pack(">H", n) + b
-    return b"\xdb" + struct.pack(">I", n) + b
-
-
-def enc_bin(b):
-    n = len(b)
-    if n <= 0xff:
-        return b"\xc4" + bytes([n]) + b
-    if n <= 0xffff:
-        return b"\xc5" + struct.pack(">H", n) + b
-    return b"\xc6" + struct.pack(">I", n) + b
-
-
-def enc_hdr(n, fix, c16, c32):
-    if n <= 15:
-        return bytes([fix | n])
-    if n <= 0xffff:
-        return bytes([c16]) + struct.pack(">H", n)
-    return bytes([c32]) + struct.pack(">I", n)
-
-
-def canonical(o):
-    """The canonical encoding of o: every map's keys sorted (M14)."""
-    if o is None:
-        return b"\xc0"
-    if o is True:
-        return b"\xc3"
-    if o is False:
-        return b"\xc2"
-    if isinstance(o, int):
-        return enc_int(o)
-    if isinstance(o, float):
-        return b"\xcb" + struct.pack(">d", o)
-    if isinstance(o, str):
-        return enc_str(o)
-    if isinstance(o, (bytes, bytearray)):
-        return enc_bin(bytes(o))
-    if isinstance(o, (list, tuple)):
-        return enc_hdr(len(o), 0x90, 0xdc, 0xdd) + b"".join(
-            canonical(x) for x in o)
-    if isinstance(o, dict):
-        keys = sorted(o, key=lambda k: k.encode("utf-8"))
-        return enc_hdr(len(o), 0x80, 0xde, 0xdf) + b"".join(
-            enc_str(k) + canonical(o[k]) for k in keys)
-    raise Fail("cannot encode %r" % (o,))
+# The canonical encoder (table 2.2) of the independent client, shared.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from spec_client import (Fail, canonical, enc_bin, enc_hdr,  # noqa: E402
+                         enc_int, enc_str, enc_uint)
 
 
 # ---------------------------------------------------------------------
