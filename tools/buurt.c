@@ -1306,35 +1306,47 @@ format_conf(char *buf, size_t cap, const char *name, const char *sync_ep,
 }
 
 /*
- * Two TCP ports on 127.0.0.1 that are free now, in p[0] and p[1].  Both
- * sockets stay bound until both ports are known, so that they differ.
- * Another program may take them before buurtd binds them: buurt.conf
- * can change them.  Returns 0, or -1 with errno set.
+ * Two TCP ports on 127.0.0.1 that are free now, in p[0] and p[1].  They
+ * are drawn at random from FREE_PORT_LO..FREE_PORT_HI, below Linux's
+ * ephemeral range: ports the kernel hands out for bind(0) or outgoing
+ * connections come back soon to the next caller, and several nodes made
+ * one after another would then be given the same port.  Both sockets stay
+ * bound until both ports are known, so that they differ.  Another program
+ * may take them before buurtd binds them: buurt.conf can change them.
+ * Returns 0, or -1 with errno set.
  */
+#define FREE_PORT_LO	20000
+#define FREE_PORT_HI	32767
+#define FREE_PORT_TRIES	200
+
 static int
 free_ports(unsigned p[2])
 {
 	struct sockaddr_in sin;
-	socklen_t len;
-	int fd[2] = { -1, -1 }, i, rc = -1, saved = 0;
+	int fd[2] = { -1, -1 }, i, t, rc = -1, saved = 0;
 
 	for (i = 0; i < 2; i++) {
-		if ((fd[i] = socket(AF_INET, SOCK_STREAM, 0)) < 0) {
-			goto out;
+		for (t = 0; t < FREE_PORT_TRIES; t++) {
+			if ((fd[i] = socket(AF_INET, SOCK_STREAM, 0)) < 0) {
+				goto out;
+			}
+			p[i] = FREE_PORT_LO + randombytes_uniform(
+			    FREE_PORT_HI - FREE_PORT_LO + 1);
+			memset(&sin, 0, sizeof(sin));
+			sin.sin_family = AF_INET;
+			sin.sin_port = htons((uint16_t)p[i]);
+			sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+			if (bind(fd[i], (struct sockaddr *)&sin,
+			    sizeof(sin)) == 0) {
+				break;
+			}
+			(void)close(fd[i]);
+			fd[i] = -1;
+			if (errno != EADDRINUSE && errno != EACCES) {
+				goto out;
+			}
 		}
-		memset(&sin, 0, sizeof(sin));
-		sin.sin_family = AF_INET;
-		sin.sin_port = htons(0);
-		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		if (bind(fd[i], (struct sockaddr *)&sin, sizeof(sin)) != 0) {
-			goto out;
-		}
-		len = sizeof(sin);
-		if (getsockname(fd[i], (struct sockaddr *)&sin, &len) != 0) {
-			goto out;
-		}
-		if (len != sizeof(sin) || sin.sin_family != AF_INET ||
-		    (p[i] = ntohs(sin.sin_port)) == 0) {
+		if (fd[i] < 0) {
 			errno = EADDRNOTAVAIL;
 			goto out;
 		}

@@ -11,9 +11,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 PY=/usr/bin/python3
 
-"$BUURT" init "$T/haren" --name "Dorpsraad Haren" >"$T/haren.id"
-"$BUURT" init "$T/geffen" --name "Dorpsraad Geffen" >"$T/geffen.id"
-"$BUURT" init "$T/oss" --name "Gemeente Oss" >"$T/oss.id"
+node_init "$T/haren" "Dorpsraad Haren" >"$T/haren.id"
+node_init "$T/geffen" "Dorpsraad Geffen" >"$T/geffen.id"
+node_init "$T/oss" "Gemeente Oss" >"$T/oss.id"
 id() { cat "$T/$1.id"; }
 sync_ep() { sed -n 's/^sync = //p' "$T/$1/buurt.conf"; }
 b() { local d=$1; shift; "$BUURT" -C "$T/$d" --timeout 5000 "$@"; }

@@ -12,7 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3
 
 for v in haren geffen ruwaard oss; do
-	"$BUURT" init "$T/$v" --name "$v" >"$T/$v.id"
+	node_init "$T/$v" "$v" >"$T/$v.id"
 done
 id() { cat "$T/$1.id"; }
 sync_ep() {

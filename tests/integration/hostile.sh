@@ -97,7 +97,7 @@ wait_same() {
 
 # --- Nodes: R (honest), V (the victim), A (allow-list), B (allowed).
 for v in r v a b; do
-	"$BUURT" init "$T/$v" --name "node $v" >"$T/$v.id"
+	node_init "$T/$v" "node $v" >"$T/$v.id"
 done
 # buurt.conf ends in its [federation] section.
 echo "heartbeat = 1" >>"$T/v/buurt.conf"

@@ -60,3 +60,22 @@ node_stop() {
 	unset "NODE_PID[$d]"
 	[ "$rc" -eq 0 ] || fail "buurtd on $d exited $rc on SIGTERM"
 }
+
+# node_init DIR NAME: buurt init DIR --name NAME, the node id on stdout.
+# The ports init picks are free at that moment only, so two nodes of one
+# test could in rare cases get the same one: then make DIR again.
+node_init() {
+	local d=$1 name=$2 i p
+	for i in 1 2 3 4 5; do
+		rm -rf "$d"
+		"$BUURT" init "$d" --name "$name" >"$d.newid" || return 1
+		p=$(sed -n 's/^\(sync\|pub\) = tcp:\/\/127.0.0.1://p' \
+		    "$d/buurt.conf")
+		if ! grep -qxF -f <(echo "$p") "$T/.ports" 2>/dev/null; then
+			echo "$p" >>"$T/.ports"
+			cat "$d.newid"
+			return 0
+		fi
+	done
+	fail "node_init: no distinct ports for $d"
+}
