@@ -148,6 +148,12 @@ out:
 	return rc;
 }
 
+static int
+node_serve_flush(void *ctx, uint8_t **reply, size_t *rlen)
+{
+	return node_flush(ctx, reply, rlen);
+}
+
 int
 node_listen(struct node *n, struct buurt_err *err)
 {
@@ -178,6 +184,7 @@ node_listen(struct node *n, struct buurt_err *err)
 			    " is not a usable public key", hex);
 		}
 	}
+	server_api_defer(n->server, node_serve_flush);
 	/* The ZAP handler is up (server_open); now pub, sync and peers. */
 	return fed_open(n, err);
 }
@@ -186,7 +193,7 @@ static int
 node_serve(void *ctx, const uint8_t *req, size_t len, uint8_t **reply,
     size_t *rlen)
 {
-	return node_handle(ctx, req, len, reply, rlen);
+	return node_handle_deferred(ctx, req, len, reply, rlen);
 }
 
 int
@@ -216,6 +223,9 @@ node_close(struct node *n)
 		return;
 	}
 	fed_close(n);
+	while (n->wq_next < n->wq_n) {
+		free(n->wq[n->wq_next++].update);
+	}
 	server_close(n->server);
 	store_close(n->store);
 	identity_close(n->id);
@@ -271,32 +281,141 @@ node_fault(struct node *n, struct buurt_err *err, int rc, const char *what)
 	    buurt_strerror(rc));
 }
 
-/* Sign env with the node key and commit it with body durably. */
-static int
-node_commit(struct node *n, const struct buurt_envelope *env,
-    const uint8_t *body, size_t body_len, uint8_t *upd, size_t cap,
-    size_t *ulen, struct buurt_err *err)
+/*
+ * Commit the queued writes [wq_done, wq_n) in one durable transaction
+ * (group commit), publish them, and mark each committed or failed.
+ */
+static void
+node_commit_queued(struct node *n)
 {
-	struct store_update su;
+	struct store_update su[NODE_WRITE_MAX];
+	struct node_write *w;
+	struct buurt_err err;
+	size_t i, k = n->wq_n - n->wq_done;
 	int rc;
 
-	rc = buurt_update_sign(upd, cap, ulen, env, n->id->secret);
+	if (k == 0) {
+		return;
+	}
+	for (i = 0; i < k; i++) {
+		w = &n->wq[n->wq_done + i];
+		memset(&su[i], 0, sizeof(su[i]));
+		su[i].env = &w->env;
+		su[i].update = w->update;
+		su[i].update_len = w->update_len;
+		su[i].body = w->body;
+		su[i].body_len = w->body_len;
+	}
+	if ((rc = store_append(n->store, su, k, NULL)) != 0) {
+		memset(&err, 0, sizeof(err));
+		(void)node_fault(n, &err, rc, "append");
+		for (i = 0; i < k; i++) {
+			n->wq[n->wq_done + i].err = err;
+		}
+		n->wq_done = n->wq_n;
+		return;
+	}
+	n->wq_done = n->wq_n;
+	n->stats.writes += k;
+	n->stats.commits++;
+	/* Committed: now, and only now, peers may hear of them. */
+	fed_publish(n, su, k);
+	for (i = 0; i < k; i++) {
+		log_info(&n->log, "%s %s/%s seq %" PRIu64,
+		    su[i].env->op == BUURT_OP_ERASE ? "erase" : "put",
+		    su[i].env->kind, su[i].env->id, su[i].env->seq);
+	}
+}
+
+/*
+ * Sign env with the node key and queue it with body for the batch's
+ * durable commit; its reply comes from node_flush().
+ */
+static int
+node_commit(struct node *n, const struct buurt_envelope *env,
+    const uint8_t *body, size_t body_len, uint64_t rid,
+    struct buurt_err *err)
+{
+	uint8_t upd[BUURT_UPDATE_MAX];
+	struct node_write *w;
+	size_t ulen = 0;
+	int rc;
+
+	if (n->wq_n == NODE_WRITE_MAX) {
+		return buurt_err_set(err, BUURT_EBUSY, NULL, "too many writes"
+		    " waiting for their commit; try again");
+	}
+	rc = buurt_update_sign(upd, sizeof(upd), &ulen, env, n->id->secret);
 	if (rc != 0) {
 		return node_fault(n, err, rc, "sign");
 	}
-	memset(&su, 0, sizeof(su));
-	su.env = env;
-	su.update = upd;
-	su.update_len = *ulen;
-	su.body = body;
-	su.body_len = body_len;
-	if ((rc = store_append(n->store, &su, 1, NULL)) != 0) {
-		return node_fault(n, err, rc, "append");
+	w = &n->wq[n->wq_n];
+	memset(w, 0, sizeof(*w));
+	if ((w->update = malloc(ulen + body_len + 1)) == NULL) {
+		return node_fault(n, err, BUURT_ENOMEM, "queue");
 	}
-	n->stats.writes++;
-	/* Committed: now, and only now, peers may hear of it. */
-	fed_publish(n, &su, 1);
+	memcpy(w->update, upd, ulen);
+	w->update_len = ulen;
+	if (body != NULL) {
+		memcpy(w->update + ulen, body, body_len);
+		w->body = w->update + ulen;
+		w->body_len = body_len;
+	}
+	w->env = *env;
+	w->rid = rid;
+	/* The next write of the batch follows this one. */
+	buurt_head_advance(&n->wq_head, env, upd, ulen);
+	n->wq_n++;
 	return 0;
+}
+
+int
+node_flush(struct node *n, uint8_t **reply, size_t *rlen)
+{
+	struct buurt_blob_pair item;
+	struct node_write *w;
+	int rc;
+
+	if (reply == NULL || rlen == NULL) {
+		return BUURT_EINVAL;
+	}
+	*reply = NULL;
+	*rlen = 0;
+	if (n == NULL || n->wq_next == n->wq_n) {
+		return BUURT_ENOTFOUND;
+	}
+	node_commit_queued(n);
+	w = &n->wq[n->wq_next++];
+	if (w->err.code != 0) {
+		n->stats.refused++;
+		rc = buurt_reply_error(reply, rlen, w->rid, &w->err);
+	} else {
+		/* Committed: only now may the client hear of it. */
+		memset(&item, 0, sizeof(item));
+		item.update = w->update;
+		item.update_len = w->update_len;
+		item.body = w->body;
+		item.body_len = w->body_len;
+		rc = buurt_reply_item(reply, rlen, w->rid, &item);
+	}
+	free(w->update);
+	memset(w, 0, sizeof(*w));
+	if (n->wq_next == n->wq_n) {
+		n->wq_n = n->wq_done = n->wq_next = 0;
+	}
+	return rc;
+}
+
+/* A queued write's reply: later, or now outside a batch. */
+static int
+node_reply_write(struct node *n, uint8_t **reply, size_t *rlen)
+{
+	if (n->deferring) {
+		*reply = NULL;
+		*rlen = SERVER_DEFERRED;
+		return 0;
+	}
+	return node_flush(n, reply, rlen);
 }
 
 /* The envelope that follows our own head, or EFROZEN. */
@@ -310,6 +429,12 @@ node_next(struct node *n, struct buurt_envelope *env, const char *kind,
 
 	if ((rc = store_head(n->store, n->id->pk, &sh)) != 0) {
 		return node_fault(n, err, rc, "head");
+	}
+	/* Writes of this batch not yet committed come first. */
+	if (n->wq_done < n->wq_n) {
+		sh.head = n->wq_head;
+	} else {
+		n->wq_head = sh.head;
 	}
 	/*
 	 * Restored from an old backup, this node's head may be behind what
@@ -376,9 +501,6 @@ handle_put(struct node *n, struct buurt_request *rq, struct buurt_err *err,
     uint8_t **reply, size_t *rlen)
 {
 	struct buurt_envelope env;
-	struct buurt_blob_pair item;
-	uint8_t upd[BUURT_UPDATE_MAX];
-	size_t ulen = 0;
 	int rc;
 
 	if (!buurt_schema_known(rq->kind)) {
@@ -420,22 +542,11 @@ handle_put(struct node *n, struct buurt_request *rq, struct buurt_err *err,
 	}
 	buurt_hash(env.body_hash, rq->body, rq->body_len);
 	env.body_len = rq->body_len;
-	if ((rc = node_commit(n, &env, rq->body, rq->body_len, upd,
-	    sizeof(upd), &ulen, err)) != 0) {
+	if ((rc = node_commit(n, &env, rq->body, rq->body_len, rq->rid,
+	    err)) != 0) {
 		return rc;
 	}
-	log_info(&n->log, "put %s/%s seq %" PRIu64, env.kind, env.id,
-	    env.seq);
-	/* Committed: only now may the client hear of it. */
-	memset(&item, 0, sizeof(item));
-	item.update = upd;
-	item.update_len = ulen;
-	item.body = rq->body;
-	item.body_len = rq->body_len;
-	if ((rc = buurt_reply_item(reply, rlen, rq->rid, &item)) != 0) {
-		return node_fault(n, err, rc, "reply");
-	}
-	return 0;
+	return node_reply_write(n, reply, rlen);
 }
 
 static int
@@ -443,10 +554,7 @@ handle_erase(struct node *n, struct buurt_request *rq,
     struct buurt_err *err, uint8_t **reply, size_t *rlen)
 {
 	struct buurt_envelope env, old;
-	struct buurt_blob_pair item;
 	struct store_item it;
-	uint8_t upd[BUURT_UPDATE_MAX];
-	size_t ulen = 0;
 	int rc;
 
 	memset(&it, 0, sizeof(it));
@@ -478,18 +586,10 @@ handle_erase(struct node *n, struct buurt_request *rq,
 		goto out;
 	}
 	/* An erase carries no body: its hash and length are zero. */
-	if ((rc = node_commit(n, &env, NULL, 0, upd, sizeof(upd), &ulen,
-	    err)) != 0) {
+	if ((rc = node_commit(n, &env, NULL, 0, rq->rid, err)) != 0) {
 		goto out;
 	}
-	log_info(&n->log, "erase %s/%s seq %" PRIu64, env.kind, env.id,
-	    env.seq);
-	memset(&item, 0, sizeof(item));
-	item.update = upd;
-	item.update_len = ulen;
-	if ((rc = buurt_reply_item(reply, rlen, rq->rid, &item)) != 0) {
-		rc = node_fault(n, err, rc, "reply");
-	}
+	rc = node_reply_write(n, reply, rlen);
 out:
 	store_item_fini(&it);
 	return rc;
@@ -651,6 +751,7 @@ node_status_fed(struct node *n, struct buurt_status *st)
 	status_count(st, "api_requests", n->stats.requests);
 	status_count(st, "api_refused", n->stats.refused);
 	status_count(st, "writes", n->stats.writes);
+	status_count(st, "write_commits", n->stats.commits);
 	if (n->fed == NULL) {
 		return 0;
 	}
@@ -774,6 +875,21 @@ out:
 }
 
 int
+node_handle_deferred(struct node *n, const uint8_t *req, size_t len,
+    uint8_t **reply, size_t *rlen)
+{
+	int rc;
+
+	if (n == NULL) {
+		return BUURT_EINVAL;
+	}
+	n->deferring = true;
+	rc = node_handle(n, req, len, reply, rlen);
+	n->deferring = false;
+	return rc;
+}
+
+int
 node_handle(struct node *n, const uint8_t *req, size_t len,
     uint8_t **reply, size_t *rlen)
 {
@@ -792,6 +908,13 @@ node_handle(struct node *n, const uint8_t *req, size_t len,
 		log_debug(&n->log, "malformed request: %s %s %s",
 		    buurt_errname(rc), err.field, err.msg);
 		goto refuse;
+	}
+	/*
+	 * Every other request sees the batch's writes: they are committed
+	 * first (an erase looks the record up, a read must find them).
+	 */
+	if (rq.op != BUURT_API_PUT) {
+		node_commit_queued(n);
 	}
 	switch (rq.op) {
 	case BUURT_API_PUT:

@@ -8,6 +8,10 @@
  * I/O (the server hands it request frames), so tests drive it directly.
  * Each write goes validate -> sign -> append -> durable commit -> reply:
  * no reply says a write succeeded before its transaction has committed.
+ * Under buurtd the server hands over a batch of requests at a time
+ * (node_handle_deferred, node_flush): the writes of a batch are signed
+ * one after the other, committed together in one durable transaction
+ * (group commit), and only then answered.
  *
  * Not thread-safe: one thread owns a node.
  */
@@ -20,6 +24,7 @@
 #include <stdio.h>
 
 #include <buurt/error.h>
+#include <buurt/update.h>
 
 #include "config.h"
 #include "identity.h"
@@ -47,11 +52,28 @@ struct node_options {
 	bool force_write;	/* write at once, not after catching up */
 };
 
+/* A signed write waiting for its group commit, then for its reply. */
+struct node_write {
+	struct buurt_envelope env;	/* the update's decoding */
+	uint8_t *update;		/* envelope || signature (owned; the
+					 * body follows in the same block) */
+	size_t update_len;
+	const uint8_t *body;		/* in update's block, or NULL */
+	size_t body_len;
+	uint64_t rid;			/* the request's id */
+	struct buurt_err err;		/* why its commit failed; code 0:
+					 * committed (or not yet tried) */
+};
+
+/* Writes of one batch at most: the server's batch of requests. */
+#define NODE_WRITE_MAX		64
+
 /* Counters since the node was opened. */
 struct node_stats {
 	uint64_t requests;	/* request frames handled */
 	uint64_t writes;	/* puts and erases committed */
 	uint64_t refused;	/* requests answered with an error */
+	uint64_t commits;	/* durable transactions of own writes */
 };
 
 struct node {
@@ -72,6 +94,14 @@ struct node {
 	bool force_write;	/* the operator waived the gate */
 	uint64_t next_heartbeat_ms; /* when the next heartbeat is due */
 	struct fed_stats fed_stats; /* publishing counters */
+	struct node_write wq[NODE_WRITE_MAX]; /* writes of this batch, in
+				 * order: [wq_next, wq_done) committed or
+				 * failed, awaiting their replies;
+				 * [wq_done, wq_n) awaiting the commit */
+	size_t wq_n, wq_done, wq_next;
+	bool deferring;		/* in node_handle_deferred */
+	struct buurt_head wq_head; /* head after wq[wq_n - 1] (valid while
+				 * wq_done < wq_n) */
 };
 
 /*
@@ -100,6 +130,24 @@ int node_listen(struct node *n, struct buurt_err *err);
  * Returns 0, BUURT_EINVAL (not listening), a server_run() code.
  */
 int node_run(struct node *n, int stop_fd);
+
+/*
+ * node_handle_deferred: as node_handle, but a put or erase that passes
+ * every check is signed and queued, not committed: *reply is NULL and
+ * *rlen SERVER_DEFERRED (server.h), and node_flush() later gives its
+ * reply.  Other requests commit what is queued first (so that they see
+ * it) and are answered at once.
+ */
+int node_handle_deferred(struct node *n, const uint8_t *req, size_t len,
+    uint8_t **reply, size_t *rlen);
+
+/*
+ * node_flush: commit the queued writes in one durable transaction if
+ * that has not happened yet, publish them, and give the reply of the
+ * oldest deferred write: its update, or the error that made its commit
+ * fail.  Returns 0, BUURT_ENOENT (nothing deferred) or BUURT_ENOMEM.
+ */
+int node_flush(struct node *n, uint8_t **reply, size_t *rlen);
 
 /*
  * node_close: stop listening, close the store, wipe the key, release the

@@ -111,6 +111,19 @@ struct server {
 	struct server_sock **item_ss;	/* the socket of each item, or NULL
 					 * (owned) */
 	size_t items_cap;		/* entries both have room for */
+	server_flush *flush;		/* makes deferred api replies, or
+					 * NULL: none are deferred */
+	struct api_slot *batch;		/* a round's api requests (owned,
+					 * SERVER_API_BATCH of them) */
+};
+
+/* An api request of this round, until its reply is sent. */
+struct api_slot {
+	zmq_msg_t frames[SERVER_FRAMES_MAX]; /* routing frames, request */
+	size_t kept;			/* frames held */
+	size_t n;			/* frames the message had */
+	uint8_t *reply;			/* the reply (owned), or NULL */
+	size_t rlen;			/* its length, or SERVER_DEFERRED */
 };
 
 /* zmq/errno -> BUURT_E*, here only. */
@@ -256,6 +269,7 @@ server_close(struct server *sv)
 	free(sv->api_allow.k);
 	free(sv->items);
 	free(sv->item_ss);
+	free(sv->batch);
 	free(sv);
 }
 
@@ -902,6 +916,14 @@ keys_has(const struct server_keys *ks, const uint8_t *key)
 }
 
 void
+server_api_defer(struct server *sv, server_flush *flush)
+{
+	if (sv != NULL) {
+		sv->flush = flush;
+	}
+}
+
+void
 server_policy(struct server *sv, enum server_policy policy)
 {
 	if (sv != NULL) {
@@ -1227,47 +1249,108 @@ send_reply(struct server *sv, zmq_msg_t *frames, size_t n,
 	return 0;
 }
 
-/* Serve one request if one is waiting.  Returns 0 or a zmq failure. */
+/*
+ * Receive one request into sl and answer it, or defer its answer.
+ * Returns 0 (sl->rlen is 0 when there is nothing to send), BUURT_EBUSY
+ * (nothing waiting) or a zmq failure.
+ */
 static int
-serve_one(struct server *sv, server_handler *handle, void *ctx)
+serve_one(struct server *sv, struct api_slot *sl, server_handler *handle,
+    void *ctx)
 {
-	zmq_msg_t frames[SERVER_FRAMES_MAX];
-	uint8_t *reply = NULL;
-	size_t kept = 0, n = 0, rlen = 0, len;
-	int rc, e;
+	size_t len;
+	int rc;
 
-	if ((rc = recv_frames(sv->sock, frames, SERVER_FRAMES_MAX, &kept,
-	    &n)) != 0) {
-		rc = rc == BUURT_EBUSY ? 0 : rc;
-		goto out;
+	sl->reply = NULL;
+	sl->rlen = 0;
+	if ((rc = recv_frames(sv->sock, sl->frames, SERVER_FRAMES_MAX,
+	    &sl->kept, &sl->n)) != 0) {
+		return rc;
 	}
-	if (n > SERVER_FRAMES_MAX || n < 2) {
-		log_debug(sv->log, "api: dropped a message of %zu frames", n);
-		goto out;
+	if (sl->n > SERVER_FRAMES_MAX || sl->n < 2) {
+		log_debug(sv->log, "api: dropped a message of %zu frames",
+		    sl->n);
+		return 0;
 	}
-	len = zmq_msg_size(&frames[n - 1]);
+	len = zmq_msg_size(&sl->frames[sl->n - 1]);
 	if (len > BUURT_MSG_MAX) {
 		log_debug(sv->log, "api: dropped a request of %zu bytes", len);
-		goto out;
+		return 0;
 	}
-	rc = handle(ctx, zmq_msg_data(&frames[n - 1]), len, &reply, &rlen);
-	if (rc != 0 || reply == NULL) {
+	rc = handle(ctx, zmq_msg_data(&sl->frames[sl->n - 1]), len,
+	    &sl->reply, &sl->rlen);
+	if (rc == 0 && sl->reply == NULL && sl->rlen == SERVER_DEFERRED &&
+	    sv->flush != NULL) {
+		return 0;
+	}
+	if (rc != 0 || sl->reply == NULL) {
 		log_warning(sv->log, "api: no reply could be made: %s",
 		    buurt_strerror(rc));
-		rc = 0;
-		goto out;
+		free(sl->reply);
+		sl->reply = NULL;
+		sl->rlen = 0;
 	}
-	if ((e = send_reply(sv, frames, n - 1, reply, rlen)) != 0) {
-		/* A client that left or does not read loses its reply. */
-		log_debug(sv->log, "api: reply dropped: %s",
-		    zmq_strerror(e));
-		if (e == ETERM) {
-			rc = server_errcode(e);
+	return 0;
+}
+
+/*
+ * Serve the api requests waiting now, up to SERVER_API_BATCH: handle
+ * each, make the deferred replies (group commit), then send them all.
+ * Returns 0 or a zmq failure.
+ */
+static int
+serve_batch(struct server *sv, server_handler *handle, void *ctx)
+{
+	struct api_slot *sl;
+	size_t i, got = 0;
+	int rc = 0, e;
+
+	if (sv->batch == NULL && (sv->batch = calloc(SERVER_API_BATCH,
+	    sizeof(*sv->batch))) == NULL) {
+		return BUURT_ENOMEM;
+	}
+	while (got < SERVER_API_BATCH) {
+		sl = &sv->batch[got];
+		if ((rc = serve_one(sv, sl, handle, ctx)) != 0) {
+			frames_close(sl->frames, sl->kept);
+			sl->kept = 0;
+			rc = rc == BUURT_EBUSY ? 0 : rc;
+			break;
+		}
+		got++;
+	}
+	/* Every deferred reply is made, in order, even if one fails. */
+	for (i = 0; i < got; i++) {
+		sl = &sv->batch[i];
+		if (sl->rlen != SERVER_DEFERRED) {
+			continue;
+		}
+		sl->rlen = 0;
+		if ((e = sv->flush(ctx, &sl->reply, &sl->rlen)) != 0 ||
+		    sl->reply == NULL) {
+			log_warning(sv->log, "api: no reply could be made:"
+			    " %s", buurt_strerror(e));
+			free(sl->reply);
+			sl->reply = NULL;
+			sl->rlen = 0;
 		}
 	}
-out:
-	free(reply);
-	frames_close(frames, kept);
+	for (i = 0; i < got; i++) {
+		sl = &sv->batch[i];
+		if (sl->reply != NULL && (e = send_reply(sv, sl->frames, sl->n - 1, sl->reply,
+		    sl->rlen)) != 0) {
+			/* A client that left or does not read loses it. */
+			log_debug(sv->log, "api: reply dropped: %s",
+			    zmq_strerror(e));
+			if (e == ETERM) {
+				rc = server_errcode(e);
+			}
+		}
+		free(sl->reply);
+		sl->reply = NULL;
+		frames_close(sl->frames, sl->kept);
+		sl->kept = 0;
+	}
 	return rc;
 }
 
@@ -1383,7 +1466,7 @@ poll_round(struct server *sv, int stop_fd, int timeout_ms,
 	}
 	if (sv->sock != NULL && handle != NULL &&
 	    (sv->items[api_i].revents & ZMQ_POLLIN) &&
-	    (rc = serve_one(sv, handle, ctx)) != 0) {
+	    (rc = serve_batch(sv, handle, ctx)) != 0) {
 		log_error(sv->log, "api: receive: %s", buurt_strerror(rc));
 		return rc == BUURT_ENOMEM ? rc : BUURT_EIO;
 	}

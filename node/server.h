@@ -120,6 +120,21 @@ typedef int server_handler(void *ctx, const uint8_t *req, size_t len,
     uint8_t **reply, size_t *rlen);
 
 /*
+ * Group commit.  A handler set with server_api_defer() may answer a
+ * request later: it returns 0 with *reply NULL and *rlen
+ * SERVER_DEFERRED.  When the round's batch of api requests (up to
+ * SERVER_API_BATCH, whatever is waiting) has been handled, the server
+ * calls the server_flush callback once for each deferred request, in
+ * the order they came, for its malloc'd reply (the node commits every
+ * write of the batch in one durable transaction at the first call), and
+ * then sends the batch's replies in order.  A flush that returns non-0
+ * drops that request's reply (the client times out).
+ */
+#define SERVER_DEFERRED		((size_t)-1)
+#define SERVER_API_BATCH	64
+typedef int server_flush(void *ctx, uint8_t **reply, size_t *rlen);
+
+/*
  * A watched socket is readable: read what it wants with server_recv()
  * (what is left wakes the next round).  It may close any socket,
  * watched or not, and open new ones (they join the next round).
@@ -265,8 +280,9 @@ void server_msg_fini(struct server_msg *m);
  * ZAP handler, the api socket (only if handle is not NULL) and every
  * watched socket.  If stop_fd is readable, drain it, set *stopped (may
  * be NULL) and serve nothing else.  Otherwise serve what is ready, each
- * once: waiting ZAP requests, one api request, one callback per readable
- * watched socket, in the order they were made.  Api requests with
+ * once: waiting ZAP requests, the api requests waiting (up to
+ * SERVER_API_BATCH, replies deferred as server_flush says), one callback
+ * per readable watched socket, in the order they were made.  Api requests with
  * more than 4 frames, fewer than 2, or a last frame over BUURT_MSG_MAX
  * are dropped (logged at debug), as are replies the peer has gone away
  * for or cannot take now.
@@ -285,6 +301,12 @@ int server_poll(struct server *sv, int stop_fd, int timeout_ms,
  */
 int server_run(struct server *sv, int stop_fd, server_handler *handle,
     void *ctx);
+
+/*
+ * server_api_defer: from now on a handler may defer its replies, and
+ * flush (with the handler's ctx) makes them (see server_flush).
+ */
+void server_api_defer(struct server *sv, server_flush *flush);
 
 /*
  * server_policy: which CURVE clients the ZAP handler admits from now on;

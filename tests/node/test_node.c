@@ -33,6 +33,7 @@
 #include "log.h"
 #include "node.h"
 #include "query.h"
+#include "server.h"
 #include "store.h"
 #include "testutil.h"
 
@@ -753,6 +754,112 @@ test_frozen(void **state)
 	buurt_reply_fini(&rp);
 }
 
+/* Encode an initiative put with a fresh rid and hand it to the batch. */
+static void
+defer_put(struct fixture *f, const char *id, uint8_t **reply, size_t *rlen)
+{
+	struct buurt_request rq;
+	uint8_t *req = NULL;
+	size_t len = 0;
+
+	request(&rq, BUURT_API_PUT, "initiative", id);
+	rq.body = body_of(&rq.body_len, "title", id, "status", "running",
+	    "pillar", "social-ties", "description", "Batched", NULL);
+	rq.rid = ++f->rid;
+	assert_int_equal(buurt_request_encode(&req, &len, &rq), 0);
+	assert_int_equal(node_handle_deferred(f->n, req, len, reply, rlen),
+	    0);
+	free(req);
+	free(rq.body);
+}
+
+/*
+ * Group commit: the writes of a batch are answered only by node_flush,
+ * in order, after one durable transaction for all of them; a read in
+ * the batch commits what came before it.
+ */
+static void
+test_group_commit(void **state)
+{
+	struct fixture *f = *state;
+	struct buurt_reply rp;
+	struct store_head sh;
+	uint8_t *reply;
+	size_t rlen, i;
+	uint64_t commits = f->n->stats.commits;
+	char id[16];
+
+	for (i = 0; i < 5; i++) {
+		snprintf(id, sizeof(id), "g%zu", i);
+		defer_put(f, id, &reply, &rlen);
+		assert_null(reply);
+		assert_true(rlen == SERVER_DEFERRED);
+	}
+	/* Nothing is stored, nothing acknowledged yet. */
+	assert_int_equal(store_head(f->n->store, f->n->id->pk, &sh), 0);
+	assert_int_equal(sh.head.seq, 0);
+	for (i = 0; i < 5; i++) {
+		assert_int_equal(node_flush(f->n, &reply, &rlen), 0);
+		assert_int_equal(buurt_reply_decode(&rp, BUURT_API_PUT, reply,
+		    rlen), 0);
+		assert_int_equal(rp.code, 0);
+		assert_true(rp.rid == f->rid - 4 + i);
+		assert_true(rp.item.env.seq == i + 1);
+		buurt_reply_fini(&rp);
+		free(reply);
+	}
+	assert_int_equal(node_flush(f->n, &reply, &rlen), BUURT_ENOTFOUND);
+	assert_true(f->n->stats.commits == commits + 1);
+	assert_int_equal(store_head(f->n->store, f->n->id->pk, &sh), 0);
+	assert_int_equal(sh.head.seq, 5);
+
+	/* A get in the batch sees the put before it. */
+	defer_put(f, "g5", &reply, &rlen);
+	assert_true(rlen == SERVER_DEFERRED);
+	{
+		struct buurt_request rq;
+
+		request(&rq, BUURT_API_GET, "initiative", "g5");
+		assert_int_equal(call(f, &rq, &rp), 0);
+		assert_true(rp.item.env.seq == 6);
+		buurt_reply_fini(&rp);
+	}
+	assert_int_equal(node_flush(f->n, &reply, &rlen), 0);
+	assert_int_equal(buurt_reply_decode(&rp, BUURT_API_PUT, reply, rlen),
+	    0);
+	assert_int_equal(rp.code, 0);
+	buurt_reply_fini(&rp);
+	free(reply);
+}
+
+/* A batch whose commit fails acknowledges none of its writes. */
+static void
+test_group_commit_fails(void **state)
+{
+	struct fixture *f = *state;
+	struct buurt_reply rp;
+	struct store_head sh;
+	uint8_t *reply;
+	size_t rlen, i;
+
+	put_ok(f, "first");
+	defer_put(f, "a", &reply, &rlen);
+	defer_put(f, "b", &reply, &rlen);
+	/* Frozen between signing and committing: the commit fails. */
+	assert_int_equal(store_test_set_frozen(f->n->store, f->n->id->pk, 1),
+	    0);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(node_flush(f->n, &reply, &rlen), 0);
+		assert_int_equal(buurt_reply_decode(&rp, BUURT_API_PUT, reply,
+		    rlen), 0);
+		assert_int_equal(rp.code, BUURT_EFROZEN);
+		buurt_reply_fini(&rp);
+		free(reply);
+	}
+	assert_int_equal(store_head(f->n->store, f->n->id->pk, &sh), 0);
+	assert_int_equal(sh.head.seq, 1);
+}
+
 static void
 test_reopen(void **state)
 {
@@ -1149,6 +1256,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_not_found, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_frozen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_group_commit, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_group_commit_fails, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_and_key, setup,
 		    teardown),
