@@ -65,8 +65,36 @@ struct fed_bucket {
 	uint64_t last_ms;		/* when tokens were last refilled */
 };
 
+/*
+ * Live updates applied but not yet committed.  Each is the next update
+ * of its namespace after what is held or queued; the queue is committed
+ * in one durable transaction when the event loop's round ends
+ * (fed_flush), so a burst costs one fsync rather than one per update,
+ * and published only then.
+ */
+#define FED_PEND_MAX		1024
+#define FED_PEND_BYTES		(4u << 20)
+
+struct fed_pend {
+	struct buurt_envelope env;	/* the update's decoding */
+	uint8_t *buf;			/* update || body (owned) */
+	size_t update_len;
+	size_t body_len;
+	bool has_body;			/* an erase has none */
+};
+
+/* The head of a namespace with queued updates, as if committed. */
+struct fed_phead {
+	uint8_t ns[BUURT_KEY_LEN];
+	struct store_head h;
+};
+
 /* Everything federation holds beyond the repl. */
 struct fed {
+	struct fed_pend pend[FED_PEND_MAX]; /* queued live updates */
+	struct fed_phead pheads[FED_PEND_MAX]; /* their namespaces' heads */
+	size_t n_pend, n_pheads;	/* entries used */
+	size_t pend_bytes;		/* bytes the queue holds */
 	struct fed_bucket buckets[FED_BUCKETS]; /* sync rate per key */
 	struct server_sock *pub;	/* our pub PUB */
 	struct server_sock *sync;	/* our sync ROUTER */
@@ -347,12 +375,141 @@ io_send_sync(void *ctx, const uint8_t peer[BUURT_KEY_LEN],
 	return server_send(p->dealer, &fr, 1);
 }
 
+static struct fed_phead *
+fed_phead_find(struct fed *f, const uint8_t ns[BUURT_KEY_LEN])
+{
+	size_t i;
+
+	for (i = 0; i < f->n_pheads; i++) {
+		if (memcmp(f->pheads[i].ns, ns, BUURT_KEY_LEN) == 0) {
+			return &f->pheads[i];
+		}
+	}
+	return NULL;
+}
+
+static void
+fed_pend_clear(struct fed *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->n_pend; i++) {
+		free(f->pend[i].buf);
+	}
+	memset(f->pend, 0, f->n_pend * sizeof(f->pend[0]));
+	f->n_pend = 0;
+	f->n_pheads = 0;
+	f->pend_bytes = 0;
+}
+
+void
+fed_flush(struct node *n)
+{
+	struct fed *f = n->fed;
+	struct store_update *u;
+	struct fed_pend *p;
+	size_t i;
+	int rc;
+
+	if (f == NULL || f->n_pend == 0) {
+		return;
+	}
+	if ((u = calloc(f->n_pend, sizeof(*u))) == NULL) {
+		rc = BUURT_ENOMEM;
+		goto lost;
+	}
+	for (i = 0; i < f->n_pend; i++) {
+		p = &f->pend[i];
+		u[i].env = &p->env;
+		u[i].update = p->buf;
+		u[i].update_len = p->update_len;
+		u[i].body = p->has_body ? p->buf + p->update_len : NULL;
+		u[i].body_len = p->body_len;
+	}
+	if ((rc = store_append(n->store, u, f->n_pend, NULL)) != 0) {
+		free(u);
+		goto lost;
+	}
+	n->fed_stats.live_commits++;
+	/* Committed: now, and only now, our subscribers hear of them. */
+	fed_publish(n, u, f->n_pend);
+	free(u);
+	fed_pend_clear(f);
+	return;
+lost:
+	/* Nobody was told of them; a later fetch brings them again. */
+	n->fed_stats.live_lost += f->n_pend;
+	log_warning(&n->log, "%zu live updates not stored: %s; catch-up"
+	    " will fetch them again", f->n_pend, buurt_strerror(rc));
+	fed_pend_clear(f);
+}
+
 static int
 io_head(void *ctx, const uint8_t ns[BUURT_KEY_LEN], struct store_head *out)
 {
 	struct node *n = ctx;
+	struct fed_phead *ph;
 
+	if (n->fed != NULL && (ph = fed_phead_find(n->fed, ns)) != NULL) {
+		*out = ph->h;
+		return 0;
+	}
 	return store_head(n->store, ns, out);
+}
+
+/*
+ * Queue u, a live update, if it is the next one of its namespace after
+ * what is held or queued.  Returns 0 (queued), 1 (not such an update:
+ * apply it the usual way) or a code.
+ */
+static int
+fed_queue(struct node *n, const struct store_update *u)
+{
+	struct fed *f = n->fed;
+	struct fed_phead *ph;
+	struct fed_pend *p;
+	struct store_head h;
+	size_t body_len = u->body != NULL ? u->body_len : 0;
+	int rc;
+
+	if (f == NULL || u->body_erased || u->erase != NULL) {
+		return 1;
+	}
+	if (f->n_pend == FED_PEND_MAX ||
+	    f->pend_bytes + u->update_len + body_len > FED_PEND_BYTES) {
+		fed_flush(n);
+	}
+	if ((rc = io_head(n, u->env->ns, &h)) != 0) {
+		return rc;
+	}
+	if (h.frozen != 0 || u->env->seq != h.head.seq + 1 ||
+	    buurt_chain_check(&h.head, u->env) != 0 ||
+	    (u->env->op == BUURT_OP_PUT &&
+	    buurt_body_match(u->env, u->body, u->body_len) != 0)) {
+		return 1;
+	}
+	p = &f->pend[f->n_pend];
+	memset(p, 0, sizeof(*p));
+	if ((p->buf = malloc(u->update_len + body_len + 1)) == NULL) {
+		return BUURT_ENOMEM;
+	}
+	memcpy(p->buf, u->update, u->update_len);
+	if (u->body != NULL) {
+		memcpy(p->buf + u->update_len, u->body, body_len);
+		p->has_body = true;
+	}
+	p->env = *u->env;
+	p->update_len = u->update_len;
+	p->body_len = body_len;
+	if ((ph = fed_phead_find(f, u->env->ns)) == NULL) {
+		ph = &f->pheads[f->n_pheads++];
+		memcpy(ph->ns, u->env->ns, BUURT_KEY_LEN);
+		ph->h = h;
+	}
+	buurt_head_advance(&ph->h.head, u->env, u->update, u->update_len);
+	f->n_pend++;
+	f->pend_bytes += u->update_len + body_len;
+	return 0;
 }
 
 static int
@@ -366,6 +523,12 @@ io_apply(void *ctx, const struct store_update *u, size_t n_u)
 	if (n_u == 0) {
 		return 0;
 	}
+	/* A live update that follows its head joins the round's commit. */
+	if (n_u == 1 && (rc = fed_queue(n, u)) != 1) {
+		return rc;
+	}
+	/* Anything else sees the store as it is: the queue goes first. */
+	fed_flush(n);
 	/* What is already held is not published again. */
 	if ((rc = store_head(n->store, u[0].env->ns, &h)) != 0) {
 		return rc;
@@ -390,6 +553,7 @@ io_freeze(void *ctx, const struct buurt_envelope *env, const uint8_t *update,
 	char nss[9];
 	int rc;
 
+	fed_flush(n);
 	rc = store_freeze(n->store, env, update, len);
 	log_warning(&n->log, "equivocation in namespace %s at seq %" PRIu64
 	    ": two different signed updates; namespace frozen%s",
@@ -506,6 +670,7 @@ fed_close(struct node *n)
 	if (n->fed == NULL) {
 		return;
 	}
+	fed_flush(n);
 	for (i = 0; i < n->fed->n_peers; i++) {
 		server_sock_close(n->fed->peers[i].dealer);
 		server_sock_close(n->fed->peers[i].sub);

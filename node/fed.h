@@ -41,6 +41,14 @@ void fed_close(struct node *n);
 void fed_publish(struct node *n, const struct store_update *u, size_t n_u);
 
 /*
+ * fed_flush: commit the live updates queued this round in one durable
+ * transaction, then publish them.  If the commit fails they are dropped
+ * (counted, logged): nobody was told of them, and catch-up fetches them
+ * again.  node_run() calls it after every round of the event loop.
+ */
+void fed_flush(struct node *n);
+
+/*
  * fed_follow, fed_unfollow: the api's follow and unfollow: persist the
  * peer, then (un)follow it now.  Return 0 or a code with err filled.
  */

@@ -208,8 +208,11 @@ node_run(struct node *n, int stop_fd)
 	/* One loop: sockets, and the timers of heartbeats and catch-up. */
 	while (!stopped) {
 		wait = fed_tick(n, fed_now_ms());
-		if ((rc = server_poll(n->server, stop_fd, wait, node_serve, n,
-		    &stopped)) != 0) {
+		rc = server_poll(n->server, stop_fd, wait, node_serve, n,
+		    &stopped);
+		/* The round's live updates: one durable commit. */
+		fed_flush(n);
+		if (rc != 0) {
 			return rc;
 		}
 	}
@@ -275,6 +278,13 @@ node_fault(struct node *n, struct buurt_err *err, int rc, const char *what)
 		    n->cfg.map_max, CONFIG_FILE);
 		return buurt_err_set(err, rc, NULL, "the node's store is"
 		    " full");
+	}
+	/* Not a full map but a full disk: the operator must free space. */
+	if (rc == BUURT_EIO && store_os_errno(n->store) == ENOSPC) {
+		log_error(&n->log, "%s: the disk is full (ENOSPC); writes are"
+		    " refused until space is freed", what);
+		return buurt_err_set(err, rc, NULL, "the node's disk is full;"
+		    " it takes writes again once space is freed");
 	}
 	log_error(&n->log, "%s: %s", what, buurt_strerror(rc));
 	return buurt_err_set(err, rc, NULL, "%s: %s", what,
@@ -780,6 +790,8 @@ node_status_fed(struct node *n, struct buurt_status *st)
 		}
 	}
 	status_count(st, "published", n->fed_stats.published);
+	status_count(st, "live_commits", n->fed_stats.live_commits);
+	status_count(st, "live_lost", n->fed_stats.live_lost);
 	status_count(st, "publish_failed", n->fed_stats.publish_failed);
 	status_count(st, "peer_frames_dropped", n->fed_stats.dropped);
 	status_count(st, "sync_requests", n->sync_stats.requests);

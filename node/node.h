@@ -42,6 +42,8 @@ struct fed_stats {
 	uint64_t publish_failed; /* ... that could not be sent */
 	uint64_t dropped;	/* peer frames of the wrong shape */
 	uint64_t rate_limited;	/* sync requests refused: over the rate */
+	uint64_t live_commits;	/* durable transactions of live updates */
+	uint64_t live_lost;	/* live updates whose commit failed */
 };
 
 /* How to open a node; zeroed means "as the configuration says". */
