@@ -55,6 +55,9 @@ struct store {
 	MDB_dbi peer;		/* node id -> endpoint */
 	MDB_dbi proof;		/* ns || seq -> erase proof of a put */
 	uint64_t map_max;	/* the map never grows past this */
+	uint64_t map_size;	/* the map's size when last reopened */
+	char *path;		/* the environment's directory */
+	int os_errno;		/* errno of the last failed commit, or 0 */
 };
 
 /* A namespace head as it stands within the batch being applied. */
@@ -219,9 +222,35 @@ store_head_read(struct store *st, MDB_txn *txn, const uint8_t *ns,
 	return store_head_unpack(h, &v);
 }
 
+static int store_env_open(struct store *st);
+
+/*
+ * store_revive: close the environment and open it again.  A commit whose
+ * meta page write failed (an I/O error) leaves LMDB refusing every
+ * transaction with MDB_PANIC until then; what is on disk is the last
+ * commit that succeeded.  On failure st->env is NULL, and the next
+ * store_begin() tries again.
+ */
+static int
+store_revive(struct store *st)
+{
+	MDB_envinfo info;
+
+	if (st->env != NULL) {
+		if (mdb_env_info(st->env, &info) == 0) {
+			st->map_size = info.me_mapsize;
+		}
+		mdb_env_close(st->env);
+		st->env = NULL;
+	}
+	return store_env_open(st);
+}
+
 /*
  * store_begin: a transaction, adopting the map size of another process
- * that grew it (MDB_MAP_RESIZED).  No transaction of ours is open here.
+ * that grew it (MDB_MAP_RESIZED), and reopening an environment that an
+ * I/O error left unusable (store_revive).  No transaction of ours is open
+ * here.
  */
 static int
 store_begin(struct store *st, unsigned flags, MDB_txn **txnp)
@@ -230,7 +259,16 @@ store_begin(struct store *st, unsigned flags, MDB_txn **txnp)
 
 	*txnp = NULL;
 	for (tries = 0; tries < 3; tries++) {
-		rc = mdb_txn_begin(st->env, NULL, flags, txnp);
+		rc = st->env != NULL ?
+		    mdb_txn_begin(st->env, NULL, flags, txnp) : MDB_PANIC;
+		if (rc == MDB_PANIC) {
+			*txnp = NULL;
+			if ((rc = store_revive(st)) != 0) {
+				return rc;
+			}
+			rc = MDB_PANIC;
+			continue;
+		}
 		if (rc != MDB_MAP_RESIZED) {
 			break;
 		}
@@ -348,12 +386,53 @@ out:
 	return rc;
 }
 
+/*
+ * store_env_open: create and open st->env at st->path with st->map_size,
+ * and its databases.  On failure st->env is NULL.
+ */
+static int
+store_env_open(struct store *st)
+{
+	int rc, dead;
+
+	if ((rc = store_err(mdb_env_create(&st->env))) != 0) {
+		st->env = NULL;
+		return rc;
+	}
+	if ((rc = store_err(mdb_env_set_maxdbs(st->env, STORE_MAXDBS))) != 0 ||
+	    (rc = store_err(mdb_env_set_maxreaders(st->env,
+	    STORE_MAXREADERS))) != 0 ||
+	    (rc = store_err(mdb_env_set_mapsize(st->env,
+	    (size_t)st->map_size))) != 0) {
+		goto out;
+	}
+	/*
+	 * No MDB_NOSYNC, MDB_NOMETASYNC or MDB_MAPASYNC: a commit is on disk
+	 * when it returns.  MDB_NOTLS ties read slots to transactions, not
+	 * threads.
+	 */
+	if ((rc = store_err(mdb_env_open(st->env, st->path, MDB_NOTLS,
+	    0600))) != 0) {
+		goto out;
+	}
+	if ((rc = store_err(mdb_reader_check(st->env, &dead))) != 0) {
+		goto out;
+	}
+	rc = store_format(st);
+out:
+	if (rc != 0) {
+		mdb_env_close(st->env);
+		st->env = NULL;
+	}
+	return rc;
+}
+
 int
 store_open(struct store **outp, const struct store_config *cfg)
 {
 	struct store *st = NULL;
 	uint64_t map_size, map_max;
-	int rc, dead;
+	int rc;
 
 	if (outp == NULL) {
 		return BUURT_EINVAL;
@@ -374,30 +453,12 @@ store_open(struct store **outp, const struct store_config *cfg)
 		return BUURT_ENOMEM;
 	}
 	st->map_max = map_max;
-	if ((rc = store_err(mdb_env_create(&st->env))) != 0) {
-		st->env = NULL;
+	st->map_size = map_size;
+	if ((st->path = strdup(cfg->path)) == NULL) {
+		rc = BUURT_ENOMEM;
 		goto out;
 	}
-	if ((rc = store_err(mdb_env_set_maxdbs(st->env, STORE_MAXDBS))) != 0 ||
-	    (rc = store_err(mdb_env_set_maxreaders(st->env,
-	    STORE_MAXREADERS))) != 0 ||
-	    (rc = store_err(mdb_env_set_mapsize(st->env,
-	    (size_t)map_size))) != 0) {
-		goto out;
-	}
-	/*
-	 * No MDB_NOSYNC, MDB_NOMETASYNC or MDB_MAPASYNC: a commit is on disk
-	 * when it returns.  MDB_NOTLS ties read slots to transactions, not
-	 * threads.
-	 */
-	if ((rc = store_err(mdb_env_open(st->env, cfg->path, MDB_NOTLS,
-	    0600))) != 0) {
-		goto out;
-	}
-	if ((rc = store_err(mdb_reader_check(st->env, &dead))) != 0) {
-		goto out;
-	}
-	if ((rc = store_format(st)) != 0) {
+	if ((rc = store_env_open(st)) != 0) {
 		goto out;
 	}
 	*outp = st;
@@ -416,6 +477,7 @@ store_close(struct store *st)
 	if (st->env != NULL) {
 		mdb_env_close(st->env);
 	}
+	free(st->path);
 	free(st);
 }
 
@@ -671,6 +733,7 @@ store_apply(struct store *st, const struct store_update *u, size_t n,
 	/* A failed commit has freed the transaction. */
 	rc = mdb_txn_commit(txn);
 	txn = NULL;
+	st->os_errno = rc > 0 ? rc : 0;	/* errno values are positive */
 	if ((rc = store_err(rc)) == 0) {
 		*dups = ndup;
 	}
@@ -1605,6 +1668,9 @@ store_stat(struct store *st, uint64_t *map_size, uint64_t *map_used)
 	if (st == NULL) {
 		return BUURT_EINVAL;
 	}
+	if (st->env == NULL) {
+		return BUURT_EIO;	/* store_revive failed; retried later */
+	}
 	if ((rc = mdb_env_info(st->env, &info)) != 0 ||
 	    (rc = mdb_env_stat(st->env, &ms)) != 0) {
 		return BUURT_EIO;
@@ -1616,6 +1682,12 @@ store_stat(struct store *st, uint64_t *map_size, uint64_t *map_used)
 		*map_used = ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize;
 	}
 	return 0;
+}
+
+int
+store_os_errno(const struct store *st)
+{
+	return st != NULL ? st->os_errno : 0;
 }
 
 /* Test-only: see store.h. */

@@ -24,7 +24,10 @@
  * a store_append() that returned 0 is on disk.  A full map grows (abort,
  * double the map up to map_max, retry); at map_max the append fails with
  * BUURT_ENOSPC and nothing is lost.  Stale reader slots are cleared at
- * open.
+ * open.  A commit that fails in the OS (a full disk, an I/O error) stores
+ * nothing and returns BUURT_EIO; if it left LMDB unusable (MDB_PANIC, a
+ * failed meta page write), the next call closes and reopens the
+ * environment, which holds the last commit that succeeded.
  *
  * Not thread-safe: one thread owns a struct store.  Everything returned is
  * a copy owned by the caller; no LMDB pointer outlives its transaction.
@@ -303,6 +306,13 @@ int store_peers(struct store *st, struct store_peer **outp, size_t *n);
  * Returns 0 or BUURT_EIO.
  */
 int store_stat(struct store *st, uint64_t *map_size, uint64_t *map_used);
+
+/*
+ * store_os_errno: the errno of the last store_append() commit that failed
+ * in the OS (ENOSPC: the disk is full; EIO), so that the node can say
+ * which; 0 after one that succeeded.
+ */
+int store_os_errno(const struct store *st);
 
 /* store_item_fini, store_page_fini: free heap parts; NULL is fine. */
 void store_item_fini(struct store_item *it);
