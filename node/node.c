@@ -781,6 +781,7 @@ node_status_fed(struct node *n, struct buurt_status *st)
 		status_count(st, "rejected_format", rs->rejected_format);
 		status_count(st, "rejected_future", rs->rejected_future);
 		status_count(st, "rejected_schema", rs->rejected_schema);
+		status_count(st, "rejected_frozen", rs->rejected_frozen);
 		status_count(st, "gaps", rs->gaps);
 		status_count(st, "equivocations", rs->equivocations);
 		status_count(st, "buffered_dropped", rs->buffered_dropped);

@@ -118,7 +118,7 @@ enum repl_why {
 	WHY_FORMAT,
 	WHY_FUTURE,
 	WHY_SCHEMA,
-	WHY_OTHER,
+	WHY_FROZEN,
 };
 
 static int repl_settle(struct repl *, const uint8_t *, uint64_t);
@@ -147,6 +147,9 @@ repl_reject(struct repl *r, enum repl_why why)
 		break;
 	case WHY_SCHEMA:
 		r->st.rejected_schema++;
+		break;
+	case WHY_FROZEN:
+		r->st.rejected_frozen++;
 		break;
 	default:
 		break;
@@ -642,7 +645,7 @@ repl_held(struct repl *r, const struct store_update *u)
 	} else if (rc == BUURT_EEQUIVOCATION) {
 		repl_freeze(r, u->env, u->update, u->update_len);
 	} else if (rc == BUURT_EFROZEN) {
-		repl_reject(r, WHY_OTHER);
+		repl_reject(r, WHY_FROZEN);
 	}
 	return rc;
 }
@@ -724,7 +727,7 @@ repl_drain(struct repl *r, const uint8_t *ns)
 		if (arc == 0) {
 			r->st.applied += k;
 		} else if (arc == BUURT_EFROZEN) {
-			repl_reject(r, WHY_OTHER);
+			repl_reject(r, WHY_FROZEN);
 			h.frozen = 1;
 		} else {
 			/* The store's trouble: a fetch will bring them. */
@@ -940,7 +943,7 @@ repl_on_probe(struct repl *r, struct repl_peer *p, const struct repl_req *q,
 		repl_freeze(r, u.env, u.update, u.update_len);
 		return repl_fetch_done(r, p, q->ns, now);
 	case BUURT_EFROZEN:
-		repl_reject(r, WHY_OTHER);
+		repl_reject(r, WHY_FROZEN);
 		return repl_fetch_done(r, p, q->ns, now);
 	case BUURT_ENOMEM:
 		(void)repl_reset(r, p, now);
@@ -1101,7 +1104,7 @@ repl_on_fetch(struct repl *r, struct repl_peer *p, const struct repl_req *q,
 		}
 		goto out;
 	case BUURT_EFROZEN:
-		repl_reject(r, WHY_OTHER);
+		repl_reject(r, WHY_FROZEN);
 		rc = repl_fetch_done(r, p, q->ns, now);
 		goto out;
 	case BUURT_ENOMEM:
@@ -1179,7 +1182,7 @@ repl_on_update(struct repl *r, struct repl_peer *p, const uint8_t *topic,
 		return 0;
 	}
 	if (h.frozen != 0) {
-		repl_reject(r, WHY_OTHER);
+		repl_reject(r, WHY_FROZEN);
 		return 0;
 	}
 	/* The head itself again: a duplicate, no signature needed. */
@@ -1235,7 +1238,7 @@ repl_on_update(struct repl *r, struct repl_peer *p, const uint8_t *topic,
 			return rc;
 		}
 		if (rc == BUURT_EFROZEN) {
-			repl_reject(r, WHY_OTHER);
+			repl_reject(r, WHY_FROZEN);
 		} else if (rc == BUURT_ESEQ || rc == BUURT_EPREV ||
 		    rc == BUURT_ETIME || rc == BUURT_EHASH) {
 			repl_reject(r, WHY_CHAIN);

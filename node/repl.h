@@ -146,6 +146,8 @@ struct repl_stats {
 	uint64_t rejected_format; /* ... undecodable or malformed */
 	uint64_t rejected_future; /* ... time beyond the skew bound */
 	uint64_t rejected_schema; /* ... a known kind's schema broken */
+	uint64_t rejected_frozen; /* ... of a namespace frozen by
+				 * equivocation */
 	uint64_t gaps;		/* live gaps that queued a fetch */
 	uint64_t equivocations;	/* namespaces frozen */
 	uint64_t buffered_dropped; /* live updates dropped: buffer full,

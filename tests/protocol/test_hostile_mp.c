@@ -33,6 +33,8 @@
 #include "buurt/wire.h"
 #include "testutil.h"
 
+#include <sodium.h>
+
 /* A decoder under test: returns its code for buf[0..len). */
 typedef int (*decode_fn)(const uint8_t *buf, size_t len);
 
@@ -398,6 +400,107 @@ test_trailing_and_top(void **state)
 	tu_buf_free(&b);
 }
 
+/*
+ * Item 3's degenerate keys and malleated signatures, at the unit level:
+ * libsodium's crypto_sign_verify_detached() refuses a small-order public
+ * key or R (the identity with S = 0 "verifies" for a naive verifier) and
+ * a non-canonical S (S + L, the same signature in another encoding), so
+ * buurt_update_verify() gives ESIG for each.
+ */
+static const char *const small_order[] = {
+	"0000000000000000000000000000000000000000000000000000000000000000",
+	"0100000000000000000000000000000000000000000000000000000000000000",
+	"ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+	"0000000000000000000000000000000000000000000000000000000000000080",
+	"c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+	"c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+	"26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+	"26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+};
+
+/* L, the order of the Ed25519 base point, little-endian. */
+static const char ed25519_l[] =
+    "edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010";
+
+/* The signed bytes of update u (envelope || sig) of len bytes. */
+static size_t
+signed_msg(uint8_t *msg, const uint8_t *u, size_t len)
+{
+	memcpy(msg, BUURT_SIGN_TAG, BUURT_SIGN_TAG_LEN);
+	memcpy(msg + BUURT_SIGN_TAG_LEN, u, len - BUURT_SIG_LEN);
+	return BUURT_SIGN_TAG_LEN + len - BUURT_SIG_LEN;
+}
+
+static void
+test_degenerate_keys(void **state)
+{
+	static const uint8_t body[] = { 0x80 };
+	struct buurt_envelope env, dec;
+	uint8_t pk[BUURT_KEY_LEN], point[BUURT_KEY_LEN];
+	uint8_t u[BUURT_UPDATE_MAX], msg[BUURT_SIGN_TAG_LEN +
+	    BUURT_ENVELOPE_MAX];
+	size_t i, r, len, mlen;
+
+	(void)state;
+	for (i = 0; i < NELEMS(small_order); i++) {
+		assert_int_equal(tu_unhex(pk, sizeof(pk), small_order[i]),
+		    BUURT_KEY_LEN);
+		tu_env(&env, pk, 1, NULL, 1000, "note", "x", BUURT_OP_PUT,
+		    body, sizeof(body));
+		assert_rc(buurt_envelope_encode(u, BUURT_ENVELOPE_MAX, &len,
+		    &env), 0);
+		/* R = each small-order point, S = 0; and R = S = 0. */
+		for (r = 0; r <= NELEMS(small_order); r++) {
+			memset(u + len, 0, BUURT_SIG_LEN);
+			if (r < NELEMS(small_order)) {
+				assert_int_equal(tu_unhex(point,
+				    sizeof(point), small_order[r]),
+				    BUURT_KEY_LEN);
+				memcpy(u + len, point, BUURT_KEY_LEN);
+			}
+			mlen = signed_msg(msg, u, len + BUURT_SIG_LEN);
+			assert_int_not_equal(crypto_sign_verify_detached(
+			    u + len, msg, mlen, pk), 0);
+			assert_rc(buurt_update_decode(&dec, NULL, u,
+			    len + BUURT_SIG_LEN), 0);
+			assert_rc(buurt_update_verify(&dec, u,
+			    len + BUURT_SIG_LEN), BUURT_ESIG);
+		}
+	}
+}
+
+/* S + L: a valid signature re-encoded with a non-canonical S. */
+static void
+test_malleated_signature(void **state)
+{
+	static const uint8_t body[] = { 0x80 };
+	struct buurt_envelope env, dec;
+	uint8_t pk[BUURT_KEY_LEN], sk[BUURT_SECRET_LEN], l[32];
+	uint8_t u[BUURT_UPDATE_MAX];
+	unsigned carry, k;
+	size_t len, t;
+
+	(void)state;
+	assert_int_equal(tu_unhex(l, sizeof(l), ed25519_l), 32);
+	tu_keypair(0x42, pk, sk);
+	for (t = 0; t < 16; t++) {
+		tu_env(&env, pk, 1, NULL, 1000 + t, "note", "x",
+		    BUURT_OP_PUT, body, sizeof(body));
+		len = tu_sign(u, &env, sk);
+		assert_rc(buurt_update_decode(&dec, NULL, u, len), 0);
+		assert_rc(buurt_update_verify(&dec, u, len), 0);
+		/* S is the last 32 bytes, little-endian: add L. */
+		for (carry = 0, k = 0; k < 32; k++) {
+			carry += u[len - 32 + k] + l[k];
+			u[len - 32 + k] = (uint8_t)carry;
+			carry >>= 8;
+		}
+		assert_int_equal(carry, 0);	/* S < L, so S + L < 2^256 */
+		assert_rc(buurt_update_decode(&dec, NULL, u, len), 0);
+		assert_rc(buurt_update_verify(&dec, u, len), BUURT_ESIG);
+	}
+}
+
 int
 main(void)
 {
@@ -406,6 +509,8 @@ main(void)
 		cmocka_unit_test(test_depth),
 		cmocka_unit_test(test_dupkey),
 		cmocka_unit_test(test_trailing_and_top),
+		cmocka_unit_test(test_degenerate_keys),
+		cmocka_unit_test(test_malleated_signature),
 	};
 	int rc;
 
@@ -413,8 +518,10 @@ main(void)
 	if (rc == 0) {
 		printf("# hostile msgpack: %zu cases x %zu decoders, plus "
 		    "depth, duplicate-key, trailing and top-header cases: "
-		    "each rejected with its own code\n", NELEMS(cases),
-		    NELEMS(targets));
+		    "each rejected with its own code; %zu small-order keys "
+		    "x %zu R values and 16 signatures with S + L: ESIG\n",
+		    NELEMS(cases), NELEMS(targets), NELEMS(small_order),
+		    NELEMS(small_order) + 1);
 	}
 	return rc;
 }
