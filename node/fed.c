@@ -20,6 +20,7 @@
 #include "repl.h"
 #include "server.h"
 #include "store.h"
+#include "verify.h"
 
 uint64_t
 fed_now_ms(void)
@@ -89,8 +90,16 @@ struct fed_phead {
 	struct store_head h;
 };
 
+/* Pub messages read from one subscription in one go, at most. */
+#define FED_SUB_BATCH		256
+
 /* Everything federation holds beyond the repl. */
 struct fed {
+	struct verify_pool *vp;		/* checks live signatures (owned) */
+	struct server_msg sub_msg[FED_SUB_BATCH]; /* a subscription's batch */
+	struct buurt_pub_update sub_pu[FED_SUB_BATCH]; /* its updates */
+	size_t sub_at[FED_SUB_BATCH];	/* sub_pu[j] is sub_msg[sub_at[j]] */
+	int sub_rc[FED_SUB_BATCH];	/* their signatures' verdicts */
 	struct fed_pend pend[FED_PEND_MAX]; /* queued live updates */
 	struct fed_phead pheads[FED_PEND_MAX]; /* their namespaces' heads */
 	size_t n_pend, n_pheads;	/* entries used */
@@ -139,6 +148,63 @@ fed_peer_get(struct fed *f, const uint8_t id[BUURT_KEY_LEN])
 	return p;
 }
 
+/*
+ * Messages arrived on peer id's subscription ss: read a batch, check the
+ * signatures of its updates on every verifying thread at once, then
+ * hand the messages to the repl in order.
+ */
+static int
+fed_sub_ready(struct node *n, struct server_sock *ss,
+    const uint8_t id[BUURT_KEY_LEN])
+{
+	struct fed *f = n->fed;
+	struct server_msg *m;
+	struct fed_peer *p;
+	size_t got = 0, k = 0, i, j = 0;
+	bool gone = false;
+	int rc = 0;
+
+	/* A bounded number per round, so no peer starves the others. */
+	while (got < FED_SUB_BATCH) {
+		m = &f->sub_msg[got];
+		memset(m, 0, sizeof(*m));
+		if ((rc = server_recv(ss, m)) != 0) {
+			rc = rc == BUURT_EBUSY || rc == BUURT_ETOOBIG ? 0 : rc;
+			break;
+		}
+		got++;
+	}
+	for (i = 0; i < got; i++) {
+		m = &f->sub_msg[i];
+		if (m->n == 2 && buurt_pub_topic_kind(m->f[0].data,
+		    m->f[0].len) == BUURT_PUB_UPDATE &&
+		    buurt_pub_update_decode(&f->sub_pu[k], m->f[0].data,
+		    m->f[0].len, m->f[1].data, m->f[1].len, NULL) == 0) {
+			f->sub_at[k++] = i;
+		}
+	}
+	verify_run(f->vp, f->sub_pu, f->sub_rc, k);
+	for (i = 0; i < got; i++) {
+		m = &f->sub_msg[i];
+		if (!gone) {
+			if (j < k && f->sub_at[j] == i) {
+				repl_preverified(n->repl, f->sub_rc[j++]);
+			}
+			if (m->n == 2) {
+				fed_on_peer_pub(n, id, m->f[0].data,
+				    m->f[0].len, m->f[1].data, m->f[1].len);
+			} else {
+				n->fed_stats.dropped++;
+			}
+			/* The repl may have closed this very socket. */
+			p = fed_peer_find(f, id);
+			gone = p == NULL || p->sub != ss;
+		}
+		server_msg_fini(m);
+	}
+	return rc;
+}
+
 /* A frame arrived on a peer's DEALER or SUB: hand it to the repl. */
 static int
 fed_peer_ready(void *arg, struct server_sock *ss)
@@ -158,6 +224,9 @@ fed_peer_ready(void *arg, struct server_sock *ss)
 			found = true;
 			break;
 		}
+	}
+	if (found && is_sub) {
+		return fed_sub_ready(n, ss, id);
 	}
 	/* A bounded number per round, so no peer starves the others. */
 	for (budget = 0; budget < 256; budget++) {
@@ -618,6 +687,11 @@ fed_open(struct node *n, struct buurt_err *err)
 	if ((n->fed = calloc(1, sizeof(*n->fed))) == NULL) {
 		return buurt_err_set(err, BUURT_ENOMEM, NULL, NULL);
 	}
+	/* One verifying thread per core: ingest is bound by Ed25519. */
+	if ((rc = verify_pool_new(&n->fed->vp, 0)) != 0) {
+		return buurt_err_set(err, rc, NULL, "verifying threads: %s",
+		    buurt_strerror(rc));
+	}
 	if ((rc = fed_bind(n, err)) != 0) {
 		return rc;
 	}
@@ -671,6 +745,7 @@ fed_close(struct node *n)
 		return;
 	}
 	fed_flush(n);
+	verify_pool_free(n->fed->vp);
 	for (i = 0; i < n->fed->n_peers; i++) {
 		server_sock_close(n->fed->peers[i].dealer);
 		server_sock_close(n->fed->peers[i].sub);

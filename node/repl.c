@@ -100,6 +100,9 @@ struct repl {
 	const struct repl_io *io;	/* callbacks (borrowed) */
 	void *ctx;			/* their context */
 	uint64_t skew_ms;		/* allowed clock skew */
+	bool pre_set;			/* the next pub message's signature
+					 * was checked already: pre_rc */
+	int pre_rc;
 	struct repl_peer **peers;	/* followed peers (malloc'd) */
 	size_t npeers;			/* <= REPL_PEERS_MAX */
 	size_t peers_cap;		/* allocated */
@@ -1207,7 +1210,8 @@ repl_on_update(struct repl *r, struct repl_peer *p, const uint8_t *topic,
 	}
 	/* An update travelling alone is vouched for by its signature. */
 	r->st.sigs++;
-	if ((rc = buurt_pub_update_verify(&pu)) != 0) {
+	rc = r->pre_set ? r->pre_rc : buurt_pub_update_verify(&pu);
+	if (rc != 0) {
 		repl_reject(r, repl_why(rc));
 		return 0;
 	}
@@ -1458,21 +1462,38 @@ repl_on_pub(struct repl *r, const uint8_t peer[BUURT_KEY_LEN],
     uint64_t now_ms)
 {
 	struct repl_peer *p;
+	int rc;
 
 	if (r == NULL || peer == NULL || (buf == NULL && len > 0) ||
 	    (p = repl_peer_find(r, peer)) == NULL) {
+		if (r != NULL) {
+			r->pre_set = false;
+		}
 		return 0;
 	}
 	switch (buurt_pub_topic_kind(topic, topic_len)) {
 	case BUURT_PUB_UPDATE:
-		return repl_on_update(r, p, topic, topic_len, buf, len,
+		rc = repl_on_update(r, p, topic, topic_len, buf, len,
 		    now_ms);
+		r->pre_set = false;
+		return rc;
 	case BUURT_PUB_HEARTBEAT:
+		r->pre_set = false;
 		return repl_on_heartbeat(r, p, topic, topic_len, buf, len,
 		    now_ms);
 	default:
+		r->pre_set = false;
 		repl_reject(r, WHY_FORMAT);
 		return 0;
+	}
+}
+
+void
+repl_preverified(struct repl *r, int rc)
+{
+	if (r != NULL) {
+		r->pre_set = true;
+		r->pre_rc = rc;
 	}
 }
 

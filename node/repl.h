@@ -206,6 +206,14 @@ int repl_on_sync(struct repl *r, const uint8_t peer[BUURT_KEY_LEN],
  * 0 is topic, frame 1 buf (both borrowed for the call).  A heartbeat must
  * carry peer's id.  Returns as repl_on_sync.
  */
+/*
+ * repl_preverified: the caller has checked the signature of the update
+ * in the next repl_on_pub() message itself (buurt_pub_update_verify() on
+ * the same bytes, on another thread): rc is the result, and that call
+ * does not check it again.  Applies to that one call only.
+ */
+void repl_preverified(struct repl *r, int rc);
+
 int repl_on_pub(struct repl *r, const uint8_t peer[BUURT_KEY_LEN],
     const uint8_t *topic, size_t topic_len, const uint8_t *buf, size_t len,
     uint64_t now_ms);
