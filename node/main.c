@@ -8,6 +8,7 @@
  * handed any other way.
  */
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -190,6 +191,38 @@ exit_code(int rc)
 	}
 }
 
+/*
+ * Every peer and client connection is a file descriptor, and so is each
+ * one that connects and never finishes its handshake (dropped only after
+ * SERVER_HANDSHAKE_MS).  At a soft limit of 1024, the usual default, a
+ * thousand such connections would make the node stop accepting honest
+ * peers: take the hard limit, and say so when even that is small.
+ */
+#define FILES_LOW	4096
+
+static void
+more_files(const struct log *lg)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		return;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t soft = rl.rlim_cur;
+
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+			rl.rlim_cur = soft;
+		}
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < FILES_LOW) {
+		log_warning(lg, "only %llu open files allowed (RLIMIT_NOFILE):"
+		    " connections beyond that wait; raise LimitNOFILE",
+		    (unsigned long long)rl.rlim_cur);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -257,6 +290,7 @@ main(int argc, char **argv)
 		log_error(&boot, "cannot initialise libsodium");
 		return EX_SOFTWARE;
 	}
+	more_files(&boot);
 	if (signals_init(fds) != 0) {
 		log_error(&boot, "cannot set up signals: %s", strerror(errno));
 		rc = BUURT_EIO;

@@ -51,6 +51,14 @@
 /* Identity, up to two frames of routing or delimiter, the request. */
 #define SERVER_FRAMES_MAX	4
 
+/*
+ * Connections the kernel may hold for a listening socket before it is
+ * accepted (ZMQ_BACKLOG; libzmq's default is 100).  Past it, a SYN is
+ * dropped and the peer retries only a second later: a burst of
+ * connections, hostile or not, would keep honest peers out for seconds.
+ */
+#define SERVER_BACKLOG		1024
+
 /* A ZAP request: envelope (2), six fields, one CURVE credential. */
 #define ZAP_FRAMES		9
 #define ZAP_FRAMES_MAX		12	/* frames read before dropping */
@@ -469,6 +477,7 @@ sock_new(struct server *sv, struct server_sock **outp,
 	 * of vanishing.
 	 */
 	if (setopt_int(ss->sock, ZMQ_LINGER, 0) != 0 ||
+	    setopt_int(ss->sock, ZMQ_BACKLOG, SERVER_BACKLOG) != 0 ||
 	    zmq_setsockopt(ss->sock, ZMQ_MAXMSGSIZE, &maxmsg,
 	    sizeof(maxmsg)) != 0 ||
 	    (type == SERVER_ROUTER &&
