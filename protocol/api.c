@@ -502,6 +502,9 @@ buurt_request_decode(struct buurt_request *rq, const uint8_t *buf,
 	}
 	msgpack_unpacked_init(&up);
 	if ((rc = bmp_unpack(&up, buf, len)) != 0) {
+		if (rc == BUURT_ENOMEM) {
+			rq->rid = bmp_peek_rid(buf, len);
+		}
 		buurt_err_set(err, rc, NULL, NULL);
 		goto out;
 	}

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "buurt/error.h"
+#include "mpread.h"
 #include "msgpack_util.h"
 
 int
@@ -138,4 +139,17 @@ bmp_error_fill(struct buurt_err *err, int code, const msgpack_object *msg,
 	if (bmp_copy_str(err->field, sizeof(err->field), field) != 0) {
 		err->field[0] = '\0';
 	}
+}
+
+uint64_t
+bmp_peek_rid(const uint8_t *buf, size_t len)
+{
+	struct mpr r = { buf, buf + len };
+	uint64_t n, version, rid;
+
+	if (buf == NULL || mpr_array(&r, &n) != 0 || n < 2 ||
+	    mpr_uint(&r, &version) != 0 || mpr_uint(&r, &rid) != 0) {
+		return 0;
+	}
+	return rid;
 }

@@ -57,6 +57,14 @@ int bmp_canonical(const msgpack_object *o, uint8_t **outp, size_t *outlen);
 int bmp_copy_str(char *out, size_t cap, const msgpack_object *o);
 
 /*
+ * bmp_peek_rid: the request id of a pre-checked frame [version, rid,
+ * ...] with an uint version, read from the bytes, or 0.  For when
+ * msgpack-c could not decode the frame for want of memory: the error
+ * reply must still carry the rid its client waits for.
+ */
+uint64_t bmp_peek_rid(const uint8_t *buf, size_t len);
+
+/*
  * bmp_error_fill: fill err from an error reply's code and its "message"
  * and "field" values (each may be NULL): a message that is missing or
  * does not fit gives the code's generic description, a field that does

@@ -768,6 +768,9 @@ buurt_sync_request_decode(struct buurt_sync_request *rq, const uint8_t *buf,
 	msgpack_unpacked_init(&up);
 	if ((rc = check_unpack(&up, buf, len, BUURT_MSG_MAX, REQUEST_DEPTH,
 	    0)) != 0) {
+		if (rc == BUURT_ENOMEM) {
+			rq->rid = bmp_peek_rid(buf, len);
+		}
 		buurt_err_set(err, rc, NULL, "request: %s",
 		    buurt_strerror(rc));
 		goto out;
