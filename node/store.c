@@ -21,8 +21,11 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <lmdb.h>
 
@@ -35,6 +38,7 @@
 #define STORE_MAXREADERS	126	/* LMDB's default reader table */
 #define STORE_MAP_DEFAULT	(16ULL << 20)
 #define STORE_MAP_MAX_DEFAULT	(1ULL << 40)
+#define STORE_PATH_MAX		4096	/* the longest file name made here */
 
 #define STORE_SEQ_KEY_LEN	(BUURT_KEY_LEN + 8)
 #define STORE_REC_KEY_MAX	(BUURT_KEY_LEN + 1 + BUURT_KIND_MAX + \
@@ -427,9 +431,62 @@ out:
 	return rc;
 }
 
+/*
+ * store_create: make the environment in st->path, which has no data.mdb
+ * yet, all at once: build it in st->path/new (its first commit is
+ * synced), then rename its data.mdb into place and sync the directory.
+ * Created in place, a power cut before LMDB's first sync can leave the
+ * data pages on disk without the meta pages written just before them: a
+ * file LMDB refuses to open (MDB_INVALID) though it never held anything.
+ * A leftover st->path/new is made again.
+ */
+static int
+store_create(struct store *st)
+{
+	char dir[STORE_PATH_MAX], from[STORE_PATH_MAX], to[STORE_PATH_MAX];
+	char lock[STORE_PATH_MAX];
+	char *path = st->path;
+	int rc, fd;
+
+	if (snprintf(dir, sizeof(dir), "%s/new", path) >= (int)sizeof(dir) ||
+	    snprintf(from, sizeof(from), "%s/data.mdb", dir) >=
+	    (int)sizeof(from) ||
+	    snprintf(to, sizeof(to), "%s/data.mdb", path) >= (int)sizeof(to) ||
+	    snprintf(lock, sizeof(lock), "%s/lock.mdb", dir) >=
+	    (int)sizeof(lock)) {
+		return BUURT_EINVAL;
+	}
+	if ((unlink(from) != 0 && errno != ENOENT) ||
+	    (mkdir(dir, 0700) != 0 && errno != EEXIST)) {
+		return store_err(errno);
+	}
+	st->path = dir;
+	rc = store_env_open(st);
+	st->path = path;
+	if (rc != 0) {
+		return rc;
+	}
+	mdb_env_close(st->env);
+	st->env = NULL;
+	if (rename(from, to) != 0) {
+		return store_err(errno);
+	}
+	/* The rename is durable only once the directory is synced. */
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY)) < 0) {
+		return store_err(errno);
+	}
+	rc = fsync(fd) != 0 ? store_err(errno) : 0;
+	(void)close(fd);
+	(void)unlink(lock);
+	(void)rmdir(dir);
+	return rc;
+}
+
 int
 store_open(struct store **outp, const struct store_config *cfg)
 {
+	char data[STORE_PATH_MAX];
+	struct stat sb;
 	struct store *st = NULL;
 	uint64_t map_size, map_max;
 	int rc;
@@ -456,6 +513,15 @@ store_open(struct store **outp, const struct store_config *cfg)
 	st->map_size = map_size;
 	if ((st->path = strdup(cfg->path)) == NULL) {
 		rc = BUURT_ENOMEM;
+		goto out;
+	}
+	if (snprintf(data, sizeof(data), "%s/data.mdb", cfg->path) >=
+	    (int)sizeof(data)) {
+		rc = BUURT_EINVAL;
+		goto out;
+	}
+	if (stat(data, &sb) != 0 && errno == ENOENT &&
+	    (rc = store_create(st)) != 0) {
 		goto out;
 	}
 	if ((rc = store_env_open(st)) != 0) {

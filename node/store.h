@@ -28,6 +28,9 @@
  * nothing and returns BUURT_EIO; if it left LMDB unusable (MDB_PANIC, a
  * failed meta page write), the next call closes and reopens the
  * environment, which holds the last commit that succeeded.
+ * A new environment is built in path/new and renamed into place once its
+ * first commit is synced, so a power cut while it is created never leaves
+ * a data file LMDB cannot open.
  *
  * Not thread-safe: one thread owns a struct store.  Everything returned is
  * a copy owned by the caller; no LMDB pointer outlives its transaction.
