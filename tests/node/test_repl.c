@@ -1287,7 +1287,8 @@ test_equivocation_live(void **state)
 	notes(&f->a, 1, 3);
 	pub_update(f, 0, &f->a, 3);
 	assert_int_equal(st->applied, 3);
-	assert_true(st->rejected >= 1);
+	assert_true(st->rejected_frozen >= 1);
+	assert_int_equal(st->rejected, st->rejected_sig + st->rejected_frozen);
 	assert_int_equal(st->equivocations, 1);
 	wu_chain_free(&fork);
 }
