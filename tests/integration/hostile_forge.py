@@ -55,7 +55,7 @@ import zmq
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from hostile_peer import (HOUR_MS, SIG_LEN, SIGN_TAG, ZERO32,  # noqa: E402
                           OP_PUT, Peer, blake2b256, body_for,
-                          curve_public, envelope, sign)
+                          curve_public, envelope, parse_head, sign)
 from spec_client import enc_uint  # noqa: E402
 
 SMALL_ORDER = [bytes.fromhex(x) for x in (
@@ -332,7 +332,6 @@ class Attack:
 
     @staticmethod
     def seq_time(env):
-        from hostile_peer import parse_head
         return parse_head(env + bytes(SIG_LEN))
 
     def inject(self, items, counter_of, what, forged=True):
@@ -470,7 +469,9 @@ def attack(argv):
               "the probe did not start")
         t0 = time.monotonic()
         v0, w0 = a.counters(a.v), a.counters(a.w)
-        forged = a.forgeries() + a.other_namespace() + a.future()
+        forgeries = a.forgeries()
+        check(len(forgeries) == 1000, "%d forgeries" % len(forgeries))
+        forged = forgeries + a.other_namespace() + a.future()
         a.inject(forged, lambda it: it[1], "forgeries")
         reps = a.live_replays(500)
         a.pump()
