@@ -14,7 +14,7 @@ COUNT=${HOSTILE_MP_COUNT:-10000}
 # default) and every allocation keeps its stack: both would count as
 # growth here.  Turn them off for this buurtd, so the figure is the
 # node's own.
-if ldd "$BUURTD" 2>/dev/null | grep -q libasan; then
+if grep -qa __asan_init "$BUURTD"; then
 	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0"
 	ASAN_OPTIONS+=":thread_local_quarantine_size_kb=0:malloc_context_size=0"
 fi
