@@ -851,8 +851,8 @@ test_refs(void **state)
 {
 	static const char *const good[] = {
 		"place/de-haar", "place/De_Haar.2~x-1", NS "/place/de-haar",
-		"place/a", "place/0123456789012345678901234567890123456789"
-		    "012345678901234567890123",
+		"place/a", ("place/0123456789012345678901234567890123456789"
+		    "012345678901234567890123"),
 	};
 	static const char *const bad[] = {
 		"de-haar", "place/", "/de-haar", "place", "", "Place/x",

@@ -70,6 +70,9 @@ static const char *const clone_kinds[] = {
 };
 #define CLONE_KINDS	(sizeof(clone_kinds) / sizeof(clone_kinds[0]))
 
+static void clone_err(char *err, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static void
 clone_err(char *err, size_t len, const char *fmt, ...)
 {
