@@ -9,6 +9,7 @@ packages=(
 	libzmq3-dev libsodium-dev liblmdb-dev libmsgpack-dev libinih-dev
 	libjansson-dev libcmocka-dev
 	scdoc valgrind python3 python3-zmq python3-msgpack python3-nacl
+	clang libclang-rt-14-dev
 )
 
 missing=()
