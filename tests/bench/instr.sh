@@ -57,11 +57,12 @@ assert 1 <= c["verifications"] == c["chunks"] < c["updates"], c
 # A live update costs at least its verification; a caught-up one less.
 assert l["per_update"] > v["per_update"] > c["per_update"], d
 assert isinstance(l["met"], bool) and isinstance(c["met"], bool), d
-# Instruction counts repeat (to a few in a million: libzmq checks its
-# mailbox on a TSC clock, libc's string functions follow alignment).
+# Instruction counts repeat, to within a few in 100,000 (libzmq checks
+# its mailbox on a TSC clock, libc's string functions follow alignment);
+# the bound leaves room for a loaded machine's extra mailbox checks.
 again = [v["per_update"], l["per_update"], c["per_update"]]
 drift = max(abs(a - b) / b for a, b in zip(again, first))
-assert drift < 0.001, (first, again)
+assert drift < 0.005, (first, again)
 print("instr: verify %d, live %d (%.3fx, target %s), catchup %d (target %s)"
       " instructions per update; a second run within %.4f%%"
       % (v["per_update"], l["per_update"], l["ratio_to_verify"],
