@@ -406,7 +406,20 @@ node_flush(struct node *n, uint8_t **reply, size_t *rlen)
 		item.update_len = w->update_len;
 		item.body = w->body;
 		item.body_len = w->body_len;
-		rc = buurt_reply_item(reply, rlen, w->rid, &item);
+		if ((rc = buurt_reply_item(reply, rlen, w->rid,
+		    &item)) != 0) {
+			/*
+			 * Durable, but its reply could not be made: say so,
+			 * rather than let the client think it failed (or,
+			 * with no reply at all, wait for its timeout).
+			 */
+			buurt_err_set(&w->err, rc, NULL, "%s/%s was committed"
+			    " as seq %" PRIu64 ", but its reply could not be"
+			    " made: %s", w->env.kind, w->env.id, w->env.seq,
+			    buurt_strerror(rc));
+			log_warning(&n->log, "%s", w->err.msg);
+			rc = buurt_reply_error(reply, rlen, w->rid, &w->err);
+		}
 	}
 	free(w->update);
 	memset(w, 0, sizeof(*w));
