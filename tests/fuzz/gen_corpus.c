@@ -159,28 +159,58 @@ gen_bodies(void)
 	}
 }
 
+/*
+ * Objects of the pre-check's differential: scalars and containers on
+ * both sides of every header-size boundary, canonical and not (a header
+ * one size too big), so that one mutation of a seed lands on an edge.
+ */
+static const struct {
+	const char *hex;	/* the head */
+	size_t fill;		/* then this many fill bytes */
+	uint8_t byte;		/* the fill byte */
+} objs[] = {
+	{ "c0", 0, 0 }, { "c2", 0, 0 }, { "c3", 0, 0 },
+	{ "7f", 0, 0 }, { "cc80", 0, 0 }, { "ccff", 0, 0 },
+	{ "cd0100", 0, 0 }, { "cdffff", 0, 0 }, { "ce00010000", 0, 0 },
+	{ "ceffffffff", 0, 0 }, { "cf0000000100000000", 0, 0 },
+	{ "cfffffffffffffffff", 0, 0 },
+	{ "e0", 0, 0 }, { "d0df", 0, 0 }, { "d080", 0, 0 },
+	{ "d1ff7f", 0, 0 }, { "d18000", 0, 0 }, { "d2ffff7fff", 0, 0 },
+	{ "d280000000", 0, 0 }, { "d3ffffffff7fffffff", 0, 0 },
+	{ "d38000000000000000", 0, 0 },
+	{ "cb3ff0000000000000", 0, 0 }, { "cb8000000000000000", 0, 0 },
+	{ "a0", 0, 0 }, { "bf", 31, 'a' }, { "d920", 32, 'a' },
+	{ "d9ff", 255, 'a' }, { "da0100", 256, 'a' },
+	{ "a4 c3a9e282ac", 0, 0 },		/* two and three bytes */
+	{ "a4 f09f9880", 0, 0 },		/* four bytes */
+	{ "c400", 0, 0 }, { "c4ff", 255, 'x' }, { "c50100", 256, 'x' },
+	{ "90", 0, 0 }, { "9f", 15, 0xc0 }, { "dc0010", 16, 0xc0 },
+	{ "80", 0, 0 }, { "82a161c0a162 92c2c3", 0, 0 },
+	{ "91 91 91 91 91 91 91 90", 0, 0 },	/* depth 8 */
+	/* One size too big: refused (ENONCANON). */
+	{ "cc7f", 0, 0 }, { "cd00ff", 0, 0 }, { "ce0000ffff", 0, 0 },
+	{ "cf00000000ffffffff", 0, 0 }, { "d0e0", 0, 0 },
+	{ "d1ff80", 0, 0 }, { "d9 1f", 31, 'a' }, { "da 00ff", 255, 'a' },
+	{ "c5 00ff", 255, 'x' }, { "dc 000f", 15, 0xc0 },
+	{ "de 0000", 0, 0 }, { "ca3f800000", 0, 0 },
+	/* Other refusals: reserved, ext, NaN, bad UTF-8, unsorted. */
+	{ "c1", 0, 0 }, { "d40100", 0, 0 }, { "cb7ff8000000000000", 0, 0 },
+	{ "a2 c0af", 0, 0 }, { "a3 eda080", 0, 0 }, { "a1 00", 0, 0 },
+	{ "82a162c0a161c0", 0, 0 },
+};
+
 static void
 gen_mp(void)
 {
-	static const char *const hex[] = {
-		"c0", "c3", "7f", "cc80", "cdffff", "ceffffffff",
-		"cf0000000100000000", "ff", "d080", "d1ff00",
-		"cb3ff0000000000000", "a3616263", "c40100", "93010203",
-		"81a16101", "82a161c0a162 92c2c3", "d920" "6162636465666768"
-		"696a6b6c6d6e6f707172737475767778797a414243444546",
-		"c5010000", "dc0010 00000000000000000000000000000000",
-	};
 	char name[32];
 	size_t i;
 
-	for (i = 0; i < sizeof(hex) / sizeof(hex[0]); i++) {
+	for (i = 0; i < sizeof(objs) / sizeof(objs[0]); i++) {
 		struct tu_buf b = { NULL, 0, 0 };
 
-		tu_buf_hex(&b, hex[i]);
-		if (strcmp(hex[i], "c5010000") == 0) {
-			tu_buf_fill(&b, 'x', 256);	/* bin16 */
-		}
-		snprintf(name, sizeof(name), "obj%zu", i);
+		tu_buf_hex(&b, objs[i].hex);
+		tu_buf_fill(&b, objs[i].byte, objs[i].fill);
+		snprintf(name, sizeof(name), "obj%02zu", i);
 		put("fuzz_mp", name, -1, b.p, b.n);
 		tu_buf_free(&b);
 	}
