@@ -32,6 +32,7 @@ static struct {
 	uint64_t calls;		/* allocation calls so far */
 	uint64_t fail_at;	/* the call that fails; 0 = none */
 	bool sticky;		/* ... and every call after it */
+	bool paused;		/* neither count nor fail */
 	bool hit;		/* it did */
 	struct failalloc_live live;
 } fa;
@@ -40,6 +41,9 @@ static struct {
 static bool
 fa_fail(void)
 {
+	if (fa.paused) {
+		return false;
+	}
 	fa.calls++;
 	if (fa.fail_at != 0 && fa.calls >= fa.fail_at) {
 		if (!fa.sticky) {
@@ -166,6 +170,12 @@ void
 failalloc_disarm(void)
 {
 	fa.fail_at = 0;
+}
+
+void
+failalloc_pause(bool on)
+{
+	fa.paused = on;
 }
 
 bool

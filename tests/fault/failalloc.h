@@ -45,6 +45,13 @@ void failalloc_arm_all(uint64_t n);
 /* failalloc_disarm: no failure pending; the hit flag is kept. */
 void failalloc_disarm(void);
 
+/*
+ * failalloc_pause: while paused (on), allocations are neither counted
+ * nor failed, only accounted: for a test's own work (a fake peer) in the
+ * middle of an armed run.
+ */
+void failalloc_pause(bool on);
+
 /* failalloc_hit: did the armed failure fire since failalloc_arm()? */
 bool failalloc_hit(void);
 
