@@ -36,8 +36,10 @@
  * Writes through a descriptor opened O_SYNC or O_DSYNC are durable when
  * they return, so cut mode does not undo them.  A sync on any descriptor
  * of a file makes every earlier write to that file durable, as the
- * kernel's fsync does.  Thread-safe: one mutex guards the state (zmq's
- * threads write to their eventfds all the time).
+ * kernel's fsync does.  A cut undoes file contents (and lengths) only:
+ * renames and other directory changes stand, and no single write is torn.
+ * Thread-safe: one mutex guards the state (zmq's threads write to their
+ * eventfds all the time).
  */
 #define _GNU_SOURCE
 /*

@@ -17,11 +17,12 @@ without the shim, the store opens, every acknowledged put is there with
 its body, no put refused with an error is there, and `buurt log`
 verifies the chain.
 
-Full disk: sticky ENOSPC from the first write of the 6th put on: puts are
-refused with a clear error (the CLI's message and exit status too), gets
-and lists still work, then space returns (the shim's clear file) and the
-next put succeeds; restarted without the shim, nothing acknowledged is
-lost and the chain verifies.
+Full disk: sticky ENOSPC from the first write of the 6th put on (and again
+from its last, the meta page, after which LMDB needs the store reopened):
+puts are refused with a clear error (the CLI's message and exit status
+too), gets and lists still work, then space returns (the shim's clear
+file) and the next put succeeds; restarted without the shim, nothing
+acknowledged is lost and the chain verifies.
 
 Exit 0 when all holds, 1 with a message otherwise.
 """
@@ -39,7 +40,8 @@ import zmq
 BUURT = os.environ["BUURT"]
 BUURTD = os.environ["BUURTD"]
 SHIM = os.environ["IOFAULT_SHIM"]
-W = 20                  # puts per workload
+W = int(os.environ.get("IOFAULT_PUTS", "20"))      # puts per workload
+SEEDS = int(os.environ.get("IOFAULT_SEEDS", "1"))  # random cuts per N
 CUT_EXIT = 137          # the shim's simulated power cut
 EX_IOERR = 74           # buurtd: I/O error (sysexits)
 EX_UNAVAILABLE = 69     # buurt: the node could not do it
@@ -258,15 +260,18 @@ def sweep(ctx, tmp, tmpl):
                 fault_run(ctx, tmp, tmpl, t, op, "once", n, err)
     for n in range(1, na + 1):
         fault_run(ctx, tmp, tmpl, t, "any", "cut", n)
-        fault_run(ctx, tmp, tmpl, t, "any", "cut", n, seed=n)
+        for k in range(SEEDS):
+            fault_run(ctx, tmp, tmpl, t, "any", "cut", n, seed=n + k * na)
     print("iofault: %d puts; 4 fault kinds x N=1..%d writes / 1..%d syncs"
-          " = %d runs + 2 x %d cuts: %d crashes, %d acknowledged-but-failed,"
+          " = %d runs + %d x %d cuts: %d crashes, %d acknowledged-but-failed,"
           " %d stores failed to open, %d chains broken; %d acknowledged"
           " writes checked, %d refused with EIO, %d starts refused"
-          " (%.1f s)" % (W, nw, ns, 2 * (nw + ns), na, t.crashes,
-                         t.bad_acks, t.open_fail, t.broken, t.checked,
-                         t.refused, t.start_refused, time.monotonic() - t0))
-    check(t.cuts == 2 * na, "only %d of %d cuts happened" % (t.cuts, 2 * na))
+          " (%.1f s)" % (
+              W, nw, ns, 2 * (nw + ns), 1 + SEEDS, na, t.crashes,
+              t.bad_acks, t.open_fail, t.broken, t.checked, t.refused,
+              t.start_refused, time.monotonic() - t0))
+    check(t.cuts == (1 + SEEDS) * na, "only %d of %d cuts happened" % (
+        t.cuts, (1 + SEEDS) * na))
     # Each once-fault reached the client (one put refused) or stopped the
     # start: none was swallowed.
     check(t.refused + t.start_refused == 2 * (nw + ns),
@@ -280,12 +285,19 @@ def cli(d, *args):
                           capture_output=True, text=True)
 
 
-def full_disk(ctx, tmp, tmpl):
+def full_disk(ctx, tmp, tmpl, meta):
+    """The disk fills at the 6th put's first write (its data pages) or,
+    with meta, at its last (the meta page: LMDB is then unusable until
+    the store is reopened)."""
     t = Tally()
-    # The first write of the 6th put: the store and 5 puts fit.
-    n = count_calls(ctx, tmp, tmpl, "write", 5) + 1
+    if meta:
+        n = count_calls(ctx, tmp, tmpl, "write", 6)
+    else:
+        n = count_calls(ctx, tmp, tmpl, "write", 5) + 1
     d = fresh(tmp, tmpl, "full")
     clear = d + ".space"
+    if os.path.exists(clear):
+        os.unlink(clear)
     node = Node(ctx, d, {"IOFAULT_OP": "write", "IOFAULT_N": str(n),
                          "IOFAULT_MODE": "sticky", "IOFAULT_ERRNO": "ENOSPC",
                          "IOFAULT_CLEAR_FILE": clear})
@@ -324,11 +336,12 @@ def full_disk(ctx, tmp, tmpl):
     acked["after"] = r[1]["body"]
     check(node.stop() == 0, "full disk: buurtd did not exit 0")
     verify(ctx, d, acked, refused, t, "full disk")
-    print("iofault: full disk from write %d: %d puts refused with \"disk"
-          " is full\" (API and CLI exit %d), %d gets and a list served,"
-          " the put after space returned succeeded; %d acknowledged, 0"
-          " lost, chain verified" % (n, len(refused) + 1, EX_UNAVAILABLE,
-                                     len(acked) - 1, t.checked))
+    print("iofault: full disk from write %d (%s): %d puts refused with"
+          " \"disk is full\" (API and CLI exit %d), %d gets and a list"
+          " served, the put after space returned succeeded; %d"
+          " acknowledged, 0 lost, chain verified" % (
+              n, "meta page" if meta else "data pages", len(refused) + 1,
+              EX_UNAVAILABLE, len(acked) - 1, t.checked))
 
 
 def main(argv):
@@ -338,7 +351,8 @@ def main(argv):
                    stdout=subprocess.DEVNULL)
     ctx = zmq.Context()
     try:
-        full_disk(ctx, tmp, tmpl)
+        full_disk(ctx, tmp, tmpl, False)
+        full_disk(ctx, tmp, tmpl, True)
         sweep(ctx, tmp, tmpl)
     except Fail as e:
         sys.stderr.write("iofault: FAIL: %s\n" % e)
