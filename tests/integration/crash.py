@@ -7,7 +7,8 @@ victim Vc that takes client writes, and a victim Vi that follows U.  The
 rounds alternate between the two workloads:
 
  (a) client writes: Vc is started and a client streams puts at it over
-     the api; each put the node answers with success is acknowledged
+     the api (mostly new records, some new versions, some erases); each
+     write the node answers with success is acknowledged
      (the node replies after its commit).  Vc is SIGKILLed at a random
      instant: before it is ready, while a put is in flight (mostly inside
      a commit), or while the client idles.
@@ -263,8 +264,13 @@ class Crash:
         self.ctx = zmq.Context()
         self.kills = {"client": 0, "ingest": 0}
         self.phases = {}	# where kills fell: "client start" etc.
-        self.acked = 0
-        self.acked_all = {}	# seq -> (id, digest of update and body)
+        self.acked = 0		# acknowledged writes on Vc
+        self.erases = 0		# ... of which erases
+        self.expect = {}	# see "client writes" below
+        self.versions = {}
+        self.last = {}
+        self.live = []
+        self.live_at = {}
         self.lost = 0
         self.refused = 0	# puts answered with an error (not acked)
         self.store_failed = 0
@@ -277,12 +283,12 @@ class Crash:
 
     def summary(self):
         return ("crash: %d kills (%d client, %d ingest), %d acknowledged "
-                "writes (%d refused), %d lost, %d stores failed to open, %d "
+                "writes (%d erases; %d refused), %d lost, %d stores failed to open, %d "
                 "chains failed to verify, ingest %d regressions (%d status "
                 "reads, up to seq %d of upstream); %.1f s" % (
                     self.kills["client"] + self.kills["ingest"],
                     self.kills["client"], self.kills["ingest"], self.acked,
-                    self.refused, self.lost, self.store_failed,
+                    self.erases, self.refused, self.lost, self.store_failed,
                     self.chain_failed, self.regressions, self.status_reads,
                     self.reported, now() - self.t0))
 
@@ -326,6 +332,81 @@ class Crash:
 
     # -- (a) client writes ------------------------------------------------
 
+    # What the client knows of Vc's namespace, from acknowledged writes:
+    #   expect    seq -> [id, hash of update, hash of body or None,
+    #                     whether that body is certain]
+    #   versions  id -> seqs of its acknowledged puts
+    #   last      id -> seq of its last acknowledged write, for ids whose
+    #             state is certain (what get must return)
+    #   live      ids whose last write is an acknowledged put, to write a
+    #             new version of or erase (a list, and id -> index)
+    # A write in flight at a kill may or may not have been committed: its
+    # id is not written again, and when it was an erase the bodies of its
+    # record's puts are no longer certain (their updates still are).
+
+    def next_write(self, r, i):
+        """Mostly a new record; a tenth a new version of one written
+        before, a tenth its erase."""
+        x = random.random()
+        if self.live and x < 0.2:
+            rec = self.live[random.randrange(len(self.live))]
+            if x < 0.1:
+                return "put", rec, body("c%d" % r, i)
+            return "erase", rec, None
+        return "put", "c%d-%d" % (r, i), body("c%d" % r, i)
+
+    def set_live(self, rec, live):
+        if live and rec not in self.live_at:
+            self.live_at[rec] = len(self.live)
+            self.live.append(rec)
+        elif not live and rec in self.live_at:
+            i = self.live_at.pop(rec)
+            moved = self.live.pop()
+            if moved != rec:
+                self.live[i] = moved
+                self.live_at[moved] = i
+
+    def acked_write(self, rep, op, rec, b, round_acked):
+        code, res = rep
+        if code != 0:
+            # Not acknowledged, so not checked; counted and shown.
+            self.refused += 1
+            return
+        e, _ = sc.check_item(res, self.vc.id, "initiative", rec)
+        seq, h = e["seq"], sc.blake2b256(res["update"])
+        if op == "put":
+            check(e["op"] == sc.OP_PUT and res["body"] == sc.canonical(b),
+                  "put %s: not the canonical body" % rec)
+            self.expect[seq] = [rec, h, sc.blake2b256(res["body"]), True]
+            self.versions.setdefault(rec, []).append(seq)
+            self.set_live(rec, True)
+        else:
+            check(e["op"] == sc.OP_ERASE and res["body"] is None,
+                  "erase %s: not an erase" % rec)
+            self.expect[seq] = [rec, h, None, True]
+            for v in self.versions.get(rec, []):
+                self.expect[v][2] = None
+            self.set_live(rec, False)
+            self.erases += 1
+        self.last[rec] = seq
+        round_acked.append(seq)
+
+    def unacked_write(self, op, rec):
+        self.set_live(rec, False)
+        self.last.pop(rec, None)
+        if op == "erase":
+            for v in self.versions.get(rec, []):
+                self.expect[v][3] = False
+
+    def check_expected(self, seq, got):
+        """got: (hash of update, hash of body or None) at seq, or None."""
+        rec, h, hb, certain = self.expect[seq]
+        if got is None or got[0] != h or (certain and got[1] != hb):
+            self.lost += 1
+            print("LOST: acknowledged write %s at seq %d: %s" % (
+                rec, seq, "missing" if got is None else
+                "another update" if got[0] != h else "body differs"))
+
     def client_round(self, r):
         vc = self.vc
         delay = vc.kill_delay(0)
@@ -345,72 +426,57 @@ class Crash:
                     time.sleep(min(left, random.uniform(0.002, 0.02)))
                     continue
                 i += 1
-                rec = "c%d-%d" % (r, i)
-                b = body("c%d" % r, i)
-                inflight = (api.send("put", {"kind": "initiative",
-                                             "id": rec, "body": b}), rec, b)
+                op, rec, b = self.next_write(r, i)
+                args = {"kind": "initiative", "id": rec}
+                if b is not None:
+                    args["body"] = b
+                inflight = (api.send(op, args), op, rec, b)
                 continue
             rep = api.recv(inflight[0], left * 1000)
             if rep is not None:
-                self.put_reply(rep, inflight, acked)
+                self.acked_write(rep, *inflight[1:], acked)
                 inflight = None
         vc.kill()
         self.kills["client"] += 1
         self.phase("client", "start" if not acked else
                    "idle" if inflight is None else "in-flight")
-        # A reply the node sent before it died was an acknowledgement.
         if inflight is not None:
+            # A reply the node sent before it died was an acknowledgement.
             rep = api.recv(inflight[0], 0)
             if rep is not None:
-                self.put_reply(rep, inflight, acked)
+                self.acked_write(rep, *inflight[1:], acked)
+            else:
+                self.unacked_write(*inflight[1:3])
         api.close()
+        self.acked += len(acked)
 
-        # Held in memory, not in a file: the writer is this process, which
-        # the kill does not touch.
+        # What was acknowledged is held in memory, not in a file: the
+        # writer is this process, which the kill does not touch.
         api, _ = self.restart(vc)
         walked = {}
         try:
             self.chain_c.walk(api, lambda seq, it: walked.__setitem__(
-                seq, (it["update"], it["body"])))
+                seq, hashes(it)))
         except Fail as e:
             self.chain_failed += 1
             raise Fail("client victim's chain after round %d: %s" % (r, e))
-        for seq, rec, update, b in acked:
-            got = walked.get(seq)
-            if got != (update, b):
-                self.lost += 1
-                print("LOST: acknowledged write %s at seq %d: %s" % (
-                    rec, seq, "missing" if got is None else "differs"))
-        # A few by id too, through the records index.
-        for seq, rec, update, b in random.sample(acked, min(5, len(acked))):
+        for seq in acked:
+            self.check_expected(seq, walked.get(seq))
+        # A few records by id too, through the records index: the last
+        # acknowledged version (or erase).
+        recs = {self.expect[seq][0] for seq in acked}
+        for rec in random.sample(sorted(recs & set(self.last)),
+                                 min(5, len(recs & set(self.last)))):
             rep = api.recv(api.send("get", {"kind": "initiative", "id": rec}),
                            15000)
             check(rep is not None, "get: no reply within 15 s")
             code, it = rep
-            if code != 0 or (it["update"], it["body"]) != (update, b):
-                self.lost += 1
-                print("LOST: get %s: %s" % (rec, it.get("error") or
-                                            "another version"))
+            self.check_expected(self.last[rec],
+                                hashes(it) if code == 0 else None)
         api.close()
         vc.kill()
-        self.acked += len(acked)
-        for seq, rec, update, b in acked:
-            self.acked_all[seq] = (rec, digest(update, b))
         if self.lost:
             raise Fail("acknowledged writes lost in round %d" % r)
-        return len(acked)
-
-    def put_reply(self, rep, inflight, acked):
-        code, res = rep
-        if code != 0:
-            # Not acknowledged, so not checked; counted and shown.
-            self.refused += 1
-            return
-        _, rec, b = inflight
-        e, _ = sc.check_item(res, self.vc.id, "initiative", rec)
-        check(res["body"] == sc.canonical(b), "put %s: body not canonical"
-              % rec)
-        acked.append((e["seq"], rec, res["update"], res["body"]))
 
     # -- (b) ingest -------------------------------------------------------
 
@@ -549,22 +615,22 @@ class Crash:
 
         # Every write acknowledged in every round, in one walk from seq 1.
         api, _ = self.vc.start(self.ctx)
-        found = set()
+        walked = {}
 
         def visit(seq, it):
-            a = self.acked_all.get(seq)
-            if a is not None and a[1] == digest(it["update"], it["body"]):
-                found.add(seq)
+            if seq in self.expect:
+                walked[seq] = hashes(it)
         try:
             Chain(self.vc.id).walk(api, visit)
         except Fail as e:
             self.chain_failed += 1
             raise Fail("client victim's chain at the end: %s" % e)
-        for seq, (rec, _) in sorted(self.acked_all.items()):
-            if seq not in found:
-                self.lost += 1
-                print("LOST at the end: %s at seq %d" % (rec, seq))
+        for seq in sorted(self.expect):
+            self.check_expected(seq, walked.get(seq))
         check(self.lost == 0, "acknowledged writes lost")
+        print("end: all %d acknowledged writes found, %d bodies erased" % (
+            len(self.expect), sum(1 for x in self.expect.values()
+                                  if x[2] is None)))
         api.close()
 
         for node, ns in ((self.vc, self.vc.id), (self.vi, self.u.id),
@@ -607,8 +673,11 @@ class Crash:
         self.ctx.destroy(linger=0)
 
 
-def digest(update, b):
-    return sc.blake2b256(update + b"\0" + (b or b""))
+def hashes(item):
+    """An item's update and body as compared with what was acknowledged."""
+    b = item["body"]
+    return sc.blake2b256(item["update"]), None if b is None else \
+        sc.blake2b256(b)
 
 
 def body(tag, i):
@@ -664,6 +733,8 @@ def main():
     if sys.argv[1:2] == ["--upstream-writer"]:
         return upstream_writer(sys.argv[2])
     rounds = int(os.environ.get("CRASH_ROUNDS", "100"))
+    # On a timeout meson sends SIGTERM: kill the nodes on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     top = tempfile.mkdtemp(prefix="buurt-crash.")
     c = Crash(top, rounds)
     rc = 1
