@@ -434,7 +434,8 @@ out:
 /*
  * store_create: make the environment in st->path, which has no data.mdb
  * yet, all at once: build it in st->path/new (its first commit is
- * synced), then rename its data.mdb into place and sync the directory.
+ * synced), then rename its data.mdb into place (store_open then syncs the
+ * directory).
  * Created in place, a power cut before LMDB's first sync can leave the
  * data pages on disk without the meta pages written just before them: a
  * file LMDB refuses to open (MDB_INVALID) though it never held anything.
@@ -446,7 +447,7 @@ store_create(struct store *st)
 	char dir[STORE_PATH_MAX], from[STORE_PATH_MAX], to[STORE_PATH_MAX];
 	char lock[STORE_PATH_MAX];
 	char *path = st->path;
-	int rc, fd;
+	int rc;
 
 	if (snprintf(dir, sizeof(dir), "%s/new", path) >= (int)sizeof(dir) ||
 	    snprintf(from, sizeof(from), "%s/data.mdb", dir) >=
@@ -471,14 +472,27 @@ store_create(struct store *st)
 	if (rename(from, to) != 0) {
 		return store_err(errno);
 	}
-	/* The rename is durable only once the directory is synced. */
-	if ((fd = open(path, O_RDONLY | O_DIRECTORY)) < 0) {
+	(void)unlink(lock);
+	(void)rmdir(dir);
+	return 0;
+}
+
+/*
+ * store_sync_dir: make the names in st->path durable, data.mdb's above
+ * all (a rename by store_create, maybe at a start whose sync failed),
+ * before any write is acknowledged: a file's own syncs do not cover its
+ * directory entry.
+ */
+static int
+store_sync_dir(struct store *st)
+{
+	int rc, fd;
+
+	if ((fd = open(st->path, O_RDONLY | O_DIRECTORY)) < 0) {
 		return store_err(errno);
 	}
 	rc = fsync(fd) != 0 ? store_err(errno) : 0;
 	(void)close(fd);
-	(void)unlink(lock);
-	(void)rmdir(dir);
 	return rc;
 }
 
@@ -520,8 +534,8 @@ store_open(struct store **outp, const struct store_config *cfg)
 		rc = BUURT_EINVAL;
 		goto out;
 	}
-	if (stat(data, &sb) != 0 && errno == ENOENT &&
-	    (rc = store_create(st)) != 0) {
+	if ((stat(data, &sb) != 0 && errno == ENOENT &&
+	    (rc = store_create(st)) != 0) || (rc = store_sync_dir(st)) != 0) {
 		goto out;
 	}
 	if ((rc = store_env_open(st)) != 0) {
