@@ -17,6 +17,7 @@ import time
 
 FIGURES = [
     "verify_1", "verify_n", "lmdb_commit", "lmdb_commit_adjacent",
+    "verify_1_adjacent", "verify_n_adjacent",
     "catchup_rate", "private_mib", "store_mib", "raw_mib",
     "query_first_page_ms", "query_scan_rate", "live_rate",
     "writes_1", "writes_16",
