@@ -2,14 +2,21 @@
  * test_failalloc.c: allocation failure everywhere (issue 4, item 6).
  *
  * Each operation below (a decoder, a verifier, an encoder, a store
- * transaction, a node request from node_open to node_close) is run once
- * unarmed, then again for N = 1, 2, 3 ... with the Nth allocation made
- * in the process failing (failalloc.h: libbuurt's, msgpack-c's, LMDB's,
- * inih's, glibc's own), until a run completes without the failure
- * firing.  Every run must end without a crash, with either success (the
- * failure was tolerated) or BUURT_ENOMEM and nothing else, with exactly
- * the heap blocks and bytes it started with, and with the state it
- * started with when it failed: the store's heads and records, on disk.
+ * transaction, a node request from node_open to node_close, a follower
+ * replicating from a peer) is run once unarmed, then again for N = 1, 2,
+ * 3 ... with the Nth allocation made in the process failing (failalloc.h:
+ * libbuurt's, msgpack-c's, LMDB's, inih's, glibc's own), until a run
+ * completes without the failure firing; then the same with every
+ * allocation from the Nth on failing, so that the error paths must cope
+ * without memory too.  Every run must end without a crash, with either
+ * success (the failure was tolerated) or BUURT_ENOMEM and nothing else,
+ * with exactly the heap blocks and bytes it started with, and with the
+ * state it started with when it failed: the store's heads and records,
+ * on disk.  Two outcomes are not "unchanged" and are checked for what
+ * they are: a node write committed before its reply could be made (the
+ * error reply must say it was committed), and replication, which must
+ * catch up once time passes.
+ *
  * Store and node runs start from a fresh copy of a template directory,
  * so that every N meets the same store, and open and close the store
  * within the run: LMDB keeps freed pages for reuse until its
@@ -141,6 +148,7 @@ struct fx {
 	struct store *rst;		/* the follower's store, in a run */
 	struct repl *r;			/* ... and its replication */
 	uint8_t self[BUURT_KEY_LEN];	/* the follower's node id */
+	size_t d_held;			/* updates of d the peer holds */
 	bool pending;			/* the peer owes an answer ... */
 	struct buurt_sync_request prq;	/* ... to this request */
 	uint64_t now;			/* the run's clock */
@@ -583,6 +591,7 @@ setup(void **state)
 	wu_push(&f->d, "note", "n1", BUURT_OP_PUT);
 	wu_push(&f->d, "note", "n2", BUURT_OP_PUT);
 	wu_push(&f->d, "note", "n1", BUURT_OP_ERASE);
+	wu_push(&f->d, "note", "n3", BUURT_OP_PUT);	/* sent live */
 	tu_keypair(0x22, f->other, sk);
 	tu_keypair(0x23, f->self, sk);
 	tu_env(&f->fork_env, f->c.pk, TPL_SEQ, f->c.u[TPL_SEQ - 1].env.prev,
@@ -1522,7 +1531,8 @@ check_store_read(struct fx *f, int rc)
 /*
  * Replication: a follower (the template store) follows a fake peer that
  * holds namespace d (node/repl.h, with a real store behind it): hello,
- * heads, one fetch, and the chunk is verified and appended.  The
+ * heads, one fetch whose chunk is verified and appended, then one live
+ * update on pub.  The
  * fake peer's own work is paused (failalloc_pause): only the follower's
  * allocations fail.  Once the run has met its error, it goes on unarmed,
  * time passing, until the follower is caught up: an allocation failure
@@ -1604,7 +1614,7 @@ peer_answer(struct fx *f, uint8_t **out, size_t *len)
 	struct buurt_hello h;
 	struct buurt_head ch;
 	uint64_t from = f->prq.from;
-	size_t n = f->d.n;
+	size_t n = f->d_held;
 
 	*out = NULL;
 	switch (f->prq.op) {
@@ -1669,6 +1679,31 @@ repl_done(struct fx *f)
 	    h.head.seq == f->d.n && !repl_syncing(f->r);
 }
 
+/* The peer takes the last update of d and publishes it live. */
+static int
+peer_publish(struct fx *f)
+{
+	const struct wu_update *w = &f->d.u[f->d.n - 1];
+	uint8_t topic[BUURT_KEY_LEN], *frame = NULL;
+	size_t len = 0;
+	int rc;
+
+	f->d_held = f->d.n;
+	failalloc_pause(true);
+	rc = buurt_pub_update_encode(&frame, &len, topic, w->up, w->len,
+	    w->body, w->body_len);
+	failalloc_pause(false);
+	if (rc != 0) {
+		return FA_BAD;
+	}
+	rc = repl_on_pub(f->r, f->other, topic, sizeof(topic), frame, len,
+	    f->now);
+	failalloc_pause(true);
+	free(frame);
+	failalloc_pause(false);
+	return rc;
+}
+
 static int
 run_repl(struct fx *f)
 {
@@ -1676,6 +1711,7 @@ run_repl(struct fx *f)
 	int rc = 0, steps;
 
 	f->pending = false;
+	f->d_held = f->d.n - 1;
 	f->now = WU_TIME0 + 10000000ULL;
 	f->rst = NULL;
 	f->r = NULL;
@@ -1691,12 +1727,22 @@ run_repl(struct fx *f)
 	    f->now)) != 0) {
 		goto out;
 	}
-	/* Armed: until done, or the first error. */
+	/* Armed: until caught up and a live update, or the first error. */
 	while (rc == 0 && f->pending) {
 		rc = peer_serve(f);
 	}
-	/* Unarmed: time passes until the follower has caught up. */
+	if (rc == 0) {
+		rc = peer_publish(f);
+	}
+	while (rc == 0 && f->pending) {
+		rc = peer_serve(f);
+	}
+	/*
+	 * Unarmed: the peer holds all of d, whether or not the follower
+	 * heard it live; time passes until the follower has caught up.
+	 */
 	failalloc_disarm();
+	f->d_held = f->d.n;
 	for (steps = 0; steps < 1000 && !repl_done(f); steps++) {
 		if (f->pending) {
 			(void)peer_serve(f);
@@ -1732,7 +1778,7 @@ check_repl(struct fx *f, int rc)
 	head_at(f->store_dir, f->d.pk, &h);
 	assert_true(h.head.seq == want.seq);
 	assert_memory_equal(h.head.hash, want.hash, BUURT_HASH_LEN);
-	assert_true(h.records == (want.seq != 0 ? 2 : 0));
+	assert_true(h.records == (want.seq != 0 ? 3 : 0));
 	check_store_state(f, BUURT_ENOMEM, 0);	/* the other, untouched */
 }
 
