@@ -279,8 +279,11 @@ unpack_value(json_t **outp, const msgpack_object *o, unsigned depth)
 		v = json_stringn(o->via.str.size > 0 ? o->via.str.ptr : "",
 		    o->via.str.size);
 		if (v == NULL) {
-			/* Only invalid UTF-8, which the pre-check excludes. */
-			return BUURT_EUTF8;
+			/*
+			 * jansson refuses invalid UTF-8, which the pre-check
+			 * has excluded: this is jansson out of memory.
+			 */
+			return BUURT_ENOMEM;
 		}
 		break;
 	case MSGPACK_OBJECT_BIN:

@@ -53,6 +53,7 @@
 #include <buurt/wire.h>
 
 #include "failalloc.h"
+#include "json.h"
 #include "log.h"
 #include "node.h"
 #include "repl.h"
@@ -115,6 +116,10 @@ struct fx {
 	char node_store[128];		/* node_dir/store */
 	FILE *log;			/* the node's log (/dev/null) */
 	char logbuf[4096];		/* its buffer: no stdio malloc */
+	FILE *sink;			/* JSON output (/dev/null) */
+	char sinkbuf[4096];		/* its buffer */
+	json_t *json;			/* a body as the command line reads
+					 * it */
 	struct totals tot;
 
 	struct wu_chain c;		/* namespace of the store tests */
@@ -575,7 +580,17 @@ setup(void **state)
 	snprintf(f->node_tpl, sizeof(f->node_tpl), "%s/node-tpl", f->tmp);
 	snprintf(f->node_dir, sizeof(f->node_dir), "%s/node", f->tmp);
 	if ((f->log = fopen("/dev/null", "w")) == NULL ||
-	    setvbuf(f->log, f->logbuf, _IOFBF, sizeof(f->logbuf)) != 0) {
+	    setvbuf(f->log, f->logbuf, _IOFBF, sizeof(f->logbuf)) != 0 ||
+	    (f->sink = fopen("/dev/null", "w")) == NULL ||
+	    setvbuf(f->sink, f->sinkbuf, _IOFBF, sizeof(f->sinkbuf)) != 0) {
+		return -1;
+	}
+	f->json = json_loads("{\"title\": \"Kookclub \\u00e9t\\u00e9\","
+	    " \"tags\": [\"food\", \"meeting\"], \"lat\": 51.7757,"
+	    " \"n\": -42, \"big\": 9007199254740993, \"open\": true,"
+	    " \"none\": null, \"nested\": {\"a\": [1, {\"b\": [2.5]}]}}",
+	    0, NULL);
+	if (f->json == NULL) {
 		return -1;
 	}
 
@@ -644,6 +659,8 @@ teardown(void **state)
 	wu_chain_free(&f->c);
 	wu_chain_free(&f->d);
 	fclose(f->log);
+	fclose(f->sink);
+	json_decref(f->json);
 	rmtree(f->tmp);
 	free(f);
 	return 0;
@@ -1259,6 +1276,41 @@ check_chunk(struct fx *f, int rc)
 {
 	if (rc == 0) {
 		assert_int_equal(f->seen[0], CHAIN_N);
+	}
+}
+
+/*
+ * The command line's JSON <-> msgpack (tools/json.c, jansson and
+ * msgpack-c): a body encoded, decoded back and printed.
+ */
+static int
+run_json(struct fx *f)
+{
+	char why[JSONMP_WHY_MAX];
+	uint8_t *mp = NULL;
+	json_t *back = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = jsonmp_encode(&mp, &len, f->json, 0, why)) != 0) {
+		return mp == NULL ? rc : FA_BAD;
+	}
+	rc = jsonmp_decode(&back, mp, len);
+	free(mp);
+	if (rc != 0) {
+		return back == NULL ? rc : FA_BAD;
+	}
+	f->seen[0] = json_equal(back, f->json);
+	rc = jsonmp_print(f->sink, back, 0);
+	json_decref(back);
+	return rc;
+}
+
+static void
+check_json(struct fx *f, int rc)
+{
+	if (rc == 0) {
+		assert_int_equal(f->seen[0], 1);	/* the same value */
 	}
 }
 
@@ -2027,6 +2079,7 @@ static const struct op ops[] = {
 	{ "wire-pub", reset_seen, run_wire_pub, check_wire_pub, false },
 	{ "wire-sync", reset_seen, run_wire_sync, check_wire_sync, false },
 	{ "chunk-verify", reset_seen, run_chunk, check_chunk, false },
+	{ "cli-json", reset_seen, run_json, check_json, false },
 	{ "store-open", reset_store, run_store_open, NULL, false },
 	{ "store-append-put", reset_store, run_store_put, check_store_put,
 	    false },
