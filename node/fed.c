@@ -494,6 +494,8 @@ fed_flush(struct node *n)
 		u[i].update_len = p->update_len;
 		u[i].body = p->has_body ? p->buf + p->update_len : NULL;
 		u[i].body_len = p->body_len;
+		/* fed_queue matched it, or its caller had. */
+		u[i].body_matched = true;
 	}
 	if ((rc = store_append(n->store, u, f->n_pend, NULL)) != 0) {
 		free(u);
@@ -553,7 +555,7 @@ fed_queue(struct node *n, const struct store_update *u)
 	}
 	if (h.frozen != 0 || u->env->seq != h.head.seq + 1 ||
 	    buurt_chain_check(&h.head, u->env) != 0 ||
-	    (u->env->op == BUURT_OP_PUT &&
+	    (u->env->op == BUURT_OP_PUT && !u->body_matched &&
 	    buurt_body_match(u->env, u->body, u->body_len) != 0)) {
 		return 1;
 	}

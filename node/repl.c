@@ -940,6 +940,9 @@ repl_on_probe(struct repl *r, struct repl_peer *p, const struct repl_req *q,
 	u.body = it->body;
 	u.body_len = it->body_len;
 	u.body_erased = it->env.op == BUURT_OP_PUT && it->body == NULL;
+	/* buurt_chunk_verify() matched the body and hashed the update. */
+	u.body_matched = true;
+	u.hash = it->hash;
 	rc = r->io->apply(r->ctx, &u, 1);
 	switch (rc) {
 	case BUURT_EEQUIVOCATION:
@@ -1088,6 +1091,9 @@ repl_on_fetch(struct repl *r, struct repl_peer *p, const struct repl_req *q,
 			u[i].erase = it->erase;
 			u[i].erase_len = it->erase_len;
 		}
+		/* buurt_chunk_verify() matched the body, hashed the update. */
+		u[i].body_matched = true;
+		u[i].hash = it->hash;
 	}
 	if (r->io->head(r->ctx, q->ns, &h) != 0) {
 		rc = repl_reset(r, p, now);
@@ -1221,6 +1227,8 @@ repl_on_update(struct repl *r, struct repl_peer *p, const uint8_t *topic,
 	u.update_len = pu.update_len;
 	u.body = pu.body;
 	u.body_len = pu.body_len;
+	/* buurt_pub_update_verify() matched the body (pre_rc: the same). */
+	u.body_matched = true;
 	if (pu.env.seq <= h.head.seq) {
 		rc = repl_held(r, &u);
 		return rc == BUURT_ENOMEM ? rc : 0;

@@ -577,6 +577,12 @@ store_update_ok(const struct store_update *u)
 	if (u->body_erased && (env->op != BUURT_OP_PUT || u->body != NULL)) {
 		return false;
 	}
+	/* A body said to match must at least have the shape that does. */
+	if (u->body_matched && !u->body_erased &&
+	    (env->op == BUURT_OP_PUT ? u->body == NULL ||
+	    u->body_len != env->body_len : u->body != NULL)) {
+		return false;
+	}
 	klen = strnlen(env->kind, sizeof(env->kind));
 	idlen = strnlen(env->id, sizeof(env->id));
 	return env->seq > 0 && klen > 0 && klen <= BUURT_KIND_MAX &&
@@ -749,7 +755,13 @@ store_put1(struct store *st, MDB_txn *txn, const struct store_update *u,
 		}
 		h->records--;
 	}
-	buurt_head_advance(&h->head, env, u->update, u->update_len);
+	if (u->hash != NULL) {
+		h->head.seq = env->seq;
+		h->head.time = env->time;
+		memcpy(h->head.hash, u->hash, BUURT_HASH_LEN);
+	} else {
+		buurt_head_advance(&h->head, env, u->update, u->update_len);
+	}
 	return 0;
 }
 
@@ -789,7 +801,7 @@ store_apply(struct store *st, const struct store_update *u, size_t n,
 			continue;
 		}
 		if ((rc = buurt_chain_check(&b->h.head, u[i].env)) != 0 ||
-		    (!u[i].body_erased &&
+		    (!u[i].body_erased && !u[i].body_matched &&
 		    (rc = buurt_body_match(u[i].env, u[i].body,
 		    u[i].body_len)) != 0) ||
 		    (rc = store_put1(st, txn, &u[i], &b->h)) != 0) {

@@ -86,6 +86,19 @@ struct store_update {
 					 * put can be served on before the
 					 * erase itself is held; may be NULL */
 	size_t erase_len;		/* its bytes */
+	bool body_matched;		/* the caller matched body against
+					 * env's body_len and body_hash
+					 * (buurt_body_match) on these very
+					 * bytes, as buurt_chunk_verify()
+					 * and buurt_pub_update_verify() do:
+					 * the store does not hash the body
+					 * again.  Never set it for bytes
+					 * that were not matched. */
+	const uint8_t *hash;		/* NULL, or buurt_update_hash() of
+					 * update as the caller computed it
+					 * (buurt_chunk_item.hash): the new
+					 * head takes it instead of hashing
+					 * update again */
 };
 
 /* An update read back, with copies owned by the holder. */
@@ -144,7 +157,9 @@ void store_close(struct store *st);
  * store_log() BUURT_ECORRUPT for it (no proof to attach yet).  All or
  * nothing: on any error nothing of the batch is stored.
  * The caller must pass in u[i].env the decoding of u[i].update (the
- * store checks only its sanity, it does not decode again).
+ * store checks only its sanity, it does not decode again).  The chain
+ * (seq, prev, time) is always checked; the body's hash only when
+ * body_matched is not set.
  * Returns 0, BUURT_ESEQ, BUURT_EPREV, BUURT_ETIME, BUURT_EEQUIVOCATION,
  * BUURT_EFROZEN (any update of a frozen namespace, duplicates too),
  * BUURT_EHASH (body does not match), BUURT_EINVAL, BUURT_ENOSPC (map at

@@ -211,6 +211,7 @@ buurt_chunk_verify(const struct buurt_head *held,
 		}
 		buurt_head_advance(&head, &it->env, it->update,
 		    it->update_len);
+		memcpy(it->hash, head.hash, BUURT_HASH_LEN);
 	}
 	if (n == 0) {
 		rc = 0;

@@ -790,6 +790,85 @@ test_body_mismatch(void **state)
 	free(bad);
 }
 
+/*
+ * body_matched and hash: the caller's word saves the store a hash of the
+ * body and of the update, but never the chain check, and a body that
+ * cannot be the matched one is refused.
+ */
+static void
+test_body_matched(void **state)
+{
+	struct fx *f = *state;
+	struct tu *t[3], *bad, *good, *next;
+	struct store_update u;
+	struct store_item it;
+	uint8_t h[BUURT_HASH_LEN];
+	unsigned refused = 0;
+
+	store3(f, t);
+	assert_non_null(bad = malloc(sizeof(*bad)));
+
+	/* The chain is still checked: a wrong prev, a gap. */
+	tu_init(bad, &f->a, BUURT_OP_PUT, "request", "bad", 20, 'b');
+	bad->env.prev[3] ^= 0x10;
+	tu_sign(bad, &f->a, false);
+	u = su(bad);
+	u.body_matched = true;
+	assert_int_equal(store_append(f->st, &u, 1, NULL), BUURT_EPREV);
+	refused++;
+	tu_init(bad, &f->a, BUURT_OP_PUT, "request", "bad", 20, 'b');
+	bad->env.seq++;
+	tu_sign(bad, &f->a, false);
+	u = su(bad);
+	u.body_matched = true;
+	assert_int_equal(store_append(f->st, &u, 1, NULL), BUURT_ESEQ);
+	refused++;
+
+	/* A put without its body, or of another length; an erase with one. */
+	tu_init(bad, &f->a, BUURT_OP_PUT, "request", "bad", 20, 'b');
+	tu_sign(bad, &f->a, false);
+	u = su(bad);
+	u.body_matched = true;
+	u.body = NULL;
+	u.body_len = 0;
+	assert_int_equal(store_append(f->st, &u, 1, NULL), BUURT_EINVAL);
+	u = su(bad);
+	u.body_matched = true;
+	u.body_len--;
+	assert_int_equal(store_append(f->st, &u, 1, NULL), BUURT_EINVAL);
+	tu_init(bad, &f->a, BUURT_OP_ERASE, "request", "q1", 0, 0);
+	tu_sign(bad, &f->a, false);
+	u = su(bad);
+	u.body_matched = true;
+	u.body = t[0]->body;
+	u.body_len = t[0]->blen;
+	assert_int_equal(store_append(f->st, &u, 1, NULL), BUURT_EINVAL);
+	refused += 3;
+	assert_only3(f);
+
+	/* The caller's update hash becomes the head's. */
+	good = mk(&f->a, BUURT_OP_PUT, "request", "good", 30, 'g');
+	buurt_update_hash(h, good->upd, good->ulen);
+	u = su(good);
+	u.body_matched = true;
+	u.hash = h;
+	assert_int_equal(store_append(f->st, &u, 1, NULL), 0);
+	assert_head(f->st, &f->a, 4);
+	assert_int_equal(store_get(f->st, f->a.pk, "request", "good", &it), 0);
+	assert_item(&it, good, true);
+	store_item_fini(&it);
+	/* ... so an unflagged update chained to it follows. */
+	next = mk(&f->a, BUURT_OP_ERASE, "request", "good", 0, 0);
+	assert_int_equal(append1(f->st, next, NULL), 0);
+	assert_head(f->st, &f->a, 3);
+	print_message("body_matched: %u bad appends refused, 2 good taken\n",
+	    refused);
+	freev(t, 3);
+	free(bad);
+	free(good);
+	free(next);
+}
+
 static void
 test_equivocation(void **state)
 {
@@ -1955,6 +2034,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_time_backwards, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_body_mismatch, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_body_matched, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_equivocation, setup,
 		    teardown),

@@ -1765,6 +1765,9 @@ test_chunk_accepts(void **state)
 	for (i = 0; i < CHAIN_N; i++) {
 		assert_int_equal(f->items[i].env.seq, i + 1);
 		assert_string_equal(f->items[i].env.id, f->c.u[i].env.id);
+		/* Each item's update hash, for the store (the next head). */
+		wu_head(&f->c, i + 1, &want);
+		assert_memory_equal(f->items[i].hash, want.hash, 32);
 	}
 	/* From the middle: held at 40, items 41 .. 100. */
 	wu_head(&f->c, 40, &f->held);

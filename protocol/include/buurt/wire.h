@@ -232,6 +232,10 @@ struct buurt_chunk_item {
 					 * the signed erase update */
 	size_t erase_len;		/* its bytes; 0 when NULL */
 	struct buurt_envelope env;	/* set by buurt_chunk_verify() */
+	uint8_t hash[BUURT_HASH_LEN];	/* set by buurt_chunk_verify():
+					 * buurt_update_hash() of update, so
+					 * that the store need not hash it
+					 * again (store_update.hash) */
 };
 
 /* Bytes a fetch reply adds to its items, at most (header, keys, next). */
@@ -327,7 +331,8 @@ struct buurt_chunk_report {
  * covers each update's signature, so it authenticates every byte of the
  * chain behind it.  Erase proofs that lie beyond the chunk are verified
  * by their own signatures, each distinct proof once.  Any failure
- * rejects the whole chunk.  Sets items[i].env for every item checked.
+ * rejects the whole chunk.  Sets items[i].env and items[i].hash for
+ * every item checked.
  * rep (may be NULL) tells which item failed, why, and how many
  * signatures were verified.  n = 0 is accepted: nothing to do.
  * Returns 0, BUURT_EINVAL, a buurt_update_decode() code, BUURT_EPERM
