@@ -788,8 +788,9 @@ fed_publish(struct node *n, const struct store_update *u, size_t n_u)
 		if (u[i].env->op == BUURT_OP_PUT && u[i].body == NULL) {
 			continue;
 		}
-		rc = buurt_pub_update_encode(&frame, &len, topic, u[i].update,
-		    u[i].update_len, u[i].body, u[i].body_len);
+		/* Stored: decoded, chained and matched; only framed here. */
+		rc = buurt_pub_update_frame(&frame, &len, topic, u[i].env,
+		    u[i].update, u[i].update_len, u[i].body, u[i].body_len);
 		if (rc == 0) {
 			rc = fed_pub_send(n, topic, sizeof(topic), frame,
 			    len);

@@ -381,6 +381,77 @@ out:
 	return finish(&sb, rc, BUURT_MSG_MAX, outp, outlen);
 }
 
+/* A bin header in its shortest form, then the bytes; returns the end. */
+static uint8_t *
+put_bin(uint8_t *p, const uint8_t *src, size_t n)
+{
+	if (n <= 0xff) {
+		*p++ = 0xc4;
+		*p++ = (uint8_t)n;
+	} else if (n <= 0xffff) {
+		*p++ = 0xc5;
+		*p++ = (uint8_t)(n >> 8);
+		*p++ = (uint8_t)n;
+	} else {
+		*p++ = 0xc6;
+		*p++ = (uint8_t)(n >> 24);
+		*p++ = (uint8_t)(n >> 16);
+		*p++ = (uint8_t)(n >> 8);
+		*p++ = (uint8_t)n;
+	}
+	memcpy(p, src, n);
+	return p + n;
+}
+
+int
+buurt_pub_update_frame(uint8_t **outp, size_t *outlen,
+    uint8_t topic[BUURT_KEY_LEN], const struct buurt_envelope *env,
+    const uint8_t *update, size_t update_len, const uint8_t *body,
+    size_t body_len)
+{
+	/* fixarray, version, "update", and two bin headers of <= 5 bytes. */
+	static const uint8_t head[] = {
+		0x90 | UPDATE_FIELDS, BUURT_PROTOCOL_VERSION,
+		0xa6, 'u', 'p', 'd', 'a', 't', 'e'
+	};
+	uint8_t *buf, *p;
+	size_t cap;
+
+	if (outp != NULL) {
+		*outp = NULL;
+	}
+	if (outp == NULL || outlen == NULL || topic == NULL || env == NULL ||
+	    update == NULL || update_len <= BUURT_SIG_LEN ||
+	    update_len > BUURT_UPDATE_MAX) {
+		return BUURT_EINVAL;
+	}
+	/* The shape a matched body has; the hash is the caller's word. */
+	if (env->op == BUURT_OP_PUT ? body == NULL ||
+	    body_len != env->body_len || body_len > BUURT_BODY_MAX :
+	    env->op != BUURT_OP_ERASE || body != NULL) {
+		return BUURT_EINVAL;
+	}
+	cap = sizeof(head) + 5 + update_len + 5 + body_len;
+	if ((buf = malloc(cap)) == NULL) {
+		return BUURT_ENOMEM;
+	}
+	memcpy(buf, head, sizeof(head));
+	p = put_bin(buf + sizeof(head), update, update_len);
+	if (body != NULL) {
+		p = put_bin(p, body, body_len);
+	} else {
+		*p++ = 0xc0;		/* nil */
+	}
+	if ((size_t)(p - buf) > BUURT_MSG_MAX) {
+		free(buf);
+		return BUURT_ETOOBIG;
+	}
+	memcpy(topic, env->ns, BUURT_KEY_LEN);
+	*outlen = (size_t)(p - buf);
+	*outp = buf;
+	return 0;
+}
+
 int
 buurt_pub_update_decode(struct buurt_pub_update *pu, const uint8_t *topic,
     size_t topic_len, const uint8_t *buf, size_t len, struct buurt_err *err)

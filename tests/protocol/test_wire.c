@@ -204,6 +204,99 @@ test_pub_update_encode_rejects(void **state)
 	wu_chain_free(&f.c);
 }
 
+/*
+ * buurt_pub_update_frame: the bytes of buurt_pub_update_encode() without
+ * decoding and hashing again (bin8 and bin16 bodies, an erase); only the
+ * shape is checked, and what it frames is still verified on receipt.
+ */
+static void
+test_pub_update_frame(void **state)
+{
+	static const size_t pads[] = { 0, 300, 30000 };
+	struct wu_chain c;
+	struct buurt_pub_update pu;
+	struct buurt_envelope env;
+	uint8_t t1[32], t2[32], *b1 = NULL, *b2 = NULL, *body;
+	size_t l1, l2, i, same = 0, refused = 0;
+	const struct wu_update *put, *era;
+
+	(void)state;
+	wu_chain_init(&c, 0x23);
+	for (i = 0; i < 3; i++) {
+		c.pad = pads[i];
+		wu_push(&c, "story", "r0", BUURT_OP_PUT);
+	}
+	wu_push(&c, "story", "r0", BUURT_OP_ERASE);
+	for (i = 0; i < c.n; i++) {
+		const struct wu_update *w = &c.u[i];
+
+		assert_rc(buurt_pub_update_encode(&b1, &l1, t1, w->up, w->len,
+		    w->body, w->body_len), 0);
+		memset(t2, 0, sizeof(t2));
+		assert_rc(buurt_pub_update_frame(&b2, &l2, t2, &w->env, w->up,
+		    w->len, w->body, w->body_len), 0);
+		assert_bytes(b2, l2, b1, l1);
+		assert_memory_equal(t2, t1, 32);
+		assert_rc(buurt_pub_update_decode(&pu, t2, 32, b2, l2, NULL),
+		    0);
+		assert_rc(buurt_pub_update_verify(&pu), 0);
+		free(b1);
+		free(b2);
+		same++;
+	}
+	assert_true(c.u[2].body_len > 0xff);	/* a bin16 body was framed */
+
+	put = &c.u[1];
+	era = &c.u[3];
+	b2 = (uint8_t *)&c;
+	/* A put without its body, or with one of another length. */
+	assert_rc(buurt_pub_update_frame(&b2, &l2, t2, &put->env, put->up,
+	    put->len, NULL, 0), BUURT_EINVAL);
+	assert_null(b2);
+	assert_rc(buurt_pub_update_frame(&b2, &l2, t2, &put->env, put->up,
+	    put->len, put->body, put->body_len - 1), BUURT_EINVAL);
+	/* An erase with a body; an op that is neither. */
+	assert_rc(buurt_pub_update_frame(&b2, &l2, t2, &era->env, era->up,
+	    era->len, put->body, put->body_len), BUURT_EINVAL);
+	env = era->env;
+	env.op = 3;
+	assert_rc(buurt_pub_update_frame(&b2, &l2, t2, &env, era->up,
+	    era->len, NULL, 0), BUURT_EINVAL);
+	/* Updates too short to hold a signature, or too long. */
+	assert_rc(buurt_pub_update_frame(&b2, &l2, t2, &put->env, put->up,
+	    BUURT_SIG_LEN, put->body, put->body_len), BUURT_EINVAL);
+	assert_rc(buurt_pub_update_frame(&b2, &l2, t2, &put->env, put->up,
+	    BUURT_UPDATE_MAX + 1, put->body, put->body_len), BUURT_EINVAL);
+	/* NULL arguments. */
+	assert_rc(buurt_pub_update_frame(NULL, &l2, t2, &put->env, put->up,
+	    put->len, put->body, put->body_len), BUURT_EINVAL);
+	assert_rc(buurt_pub_update_frame(&b2, NULL, t2, &put->env, put->up,
+	    put->len, put->body, put->body_len), BUURT_EINVAL);
+	assert_rc(buurt_pub_update_frame(&b2, &l2, NULL, &put->env, put->up,
+	    put->len, put->body, put->body_len), BUURT_EINVAL);
+	assert_rc(buurt_pub_update_frame(&b2, &l2, t2, NULL, put->up,
+	    put->len, put->body, put->body_len), BUURT_EINVAL);
+	assert_rc(buurt_pub_update_frame(&b2, &l2, t2, &put->env, NULL,
+	    put->len, put->body, put->body_len), BUURT_EINVAL);
+	assert_null(b2);
+	refused = 11;
+
+	/* The hash is the caller's word: a wrong body of the right length
+	 * is framed, and the receiver's verification refuses it. */
+	assert_non_null(body = malloc(put->body_len));
+	memcpy(body, put->body, put->body_len);
+	body[put->body_len - 1] ^= 0x01;
+	assert_rc(buurt_pub_update_frame(&b2, &l2, t2, &put->env, put->up,
+	    put->len, body, put->body_len), 0);
+	assert_rc(buurt_pub_update_decode(&pu, t2, 32, b2, l2, NULL), 0);
+	assert_rc(buurt_pub_update_verify(&pu), BUURT_EHASH);
+	free(b2);
+	free(body);
+	print_message("pub_update_frame: %zu frames as encoded, %zu misuses"
+	    " refused, a wrong body caught on receipt\n", same, refused);
+	wu_chain_free(&c);
+}
+
 /* Which part of a hand-built live update to replace. */
 enum { PU_GOOD, PU_RAW };
 
@@ -2311,6 +2404,7 @@ main(void)
 		cmocka_unit_test(test_pub_topic_kind),
 		cmocka_unit_test(test_pub_update_roundtrip),
 		cmocka_unit_test(test_pub_update_encode_rejects),
+		cmocka_unit_test(test_pub_update_frame),
 		cmocka_unit_test(test_pub_update_decode_errors),
 		cmocka_unit_test(test_pub_update_truncations),
 		cmocka_unit_test(test_pub_update_verify),

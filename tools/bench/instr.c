@@ -388,8 +388,9 @@ publish(struct instr *x, const struct store_update *u, size_t n)
 		if (u[i].env->op == BUURT_OP_PUT && u[i].body == NULL) {
 			continue;
 		}
-		if (buurt_pub_update_encode(&frame, &len, topic, u[i].update,
-		    u[i].update_len, u[i].body, u[i].body_len) == 0 &&
+		if (buurt_pub_update_frame(&frame, &len, topic, u[i].env,
+		    u[i].update, u[i].update_len, u[i].body,
+		    u[i].body_len) == 0 &&
 		    zmq_send(x->pub, topic, sizeof(topic), ZMQ_SNDMORE) >= 0 &&
 		    zmq_send(x->pub, frame, len, 0) >= 0) {
 			x->published++;

@@ -85,6 +85,22 @@ BUURT_API int buurt_pub_update_encode(uint8_t **outp, size_t *outlen,
     const uint8_t *body, size_t body_len) BUURT_MUST_CHECK;
 
 /*
+ * buurt_pub_update_frame: the same frame as buurt_pub_update_encode(),
+ * for an update already decoded into env and whose body has already been
+ * matched against env (a stored update; one that buurt_chunk_verify() or
+ * buurt_pub_update_verify() passed): the bytes are framed as they are,
+ * not decoded and hashed again.  Only the shape is checked: a body of
+ * env->body_len bytes for a put, none for an erase.  The caller vouches
+ * that env is update's decoding and the body its body; anything
+ * received from a peer must go through the verifying functions first.
+ * Returns 0, BUURT_EINVAL, BUURT_ETOOBIG, BUURT_ENOMEM.
+ */
+BUURT_API int buurt_pub_update_frame(uint8_t **outp, size_t *outlen,
+    uint8_t topic[BUURT_KEY_LEN], const struct buurt_envelope *env,
+    const uint8_t *update, size_t update_len, const uint8_t *body,
+    size_t body_len) BUURT_MUST_CHECK;
+
+/*
  * buurt_pub_update_decode: parse a live update from its two frames into
  * *pu (zeroed first): the frame, the envelope inside it (not its
  * signature), frame 0 equal to the envelope's ns, a body exactly for a
