@@ -1002,7 +1002,8 @@ repl_chunk_schema(const struct buurt_sync_reply *rp, int *bad)
 		    !buurt_schema_known(it->env.kind)) {
 			continue;
 		}
-		rc = buurt_schema_validate(it->env.kind, it->body,
+		/* buurt_chunk_verify() checked the body's canonical form. */
+		rc = buurt_schema_validate_checked(it->env.kind, it->body,
 		    it->body_len, NULL);
 		if (rc == BUURT_ENOMEM) {
 			return rc;
@@ -1234,8 +1235,9 @@ repl_on_update(struct repl *r, struct repl_peer *p, const uint8_t *topic,
 		return rc == BUURT_ENOMEM ? rc : 0;
 	}
 	if (pu.env.op == BUURT_OP_PUT && buurt_schema_known(pu.env.kind)) {
-		rc = buurt_schema_validate(pu.env.kind, pu.body, pu.body_len,
-		    NULL);
+		/* buurt_pub_update_verify() checked its canonical form. */
+		rc = buurt_schema_validate_checked(pu.env.kind, pu.body,
+		    pu.body_len, NULL);
 		if (rc == BUURT_ENOMEM) {
 			return rc;
 		}

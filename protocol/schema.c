@@ -10,8 +10,10 @@
  *
  * The body is re-checked with buurt_mp_check() before msgpack-c sees it,
  * because msgpack-c trusts declared lengths and the caller's promise that
- * the body is canonical costs one linear walk to keep.  It is then decoded
- * with msgpack-c's non-streaming unpacker.
+ * the body is canonical costs one linear walk to keep; only
+ * buurt_schema_validate_checked(), for a body that has just passed that
+ * very check, skips it.  It is then decoded with msgpack-c's
+ * non-streaming unpacker.
  *
  * docs/kinds.md (the "Kinds" section of docs/PROTOCOL.md) gives the same
  * tables in prose; the two must agree.
@@ -938,9 +940,13 @@ buurt_schema_kinds(void)
 	return kind_names;
 }
 
-int
-buurt_schema_validate(const char *kind, const uint8_t *body, size_t len,
-    struct buurt_err *err)
+/*
+ * Validate body against kind's schema; with precheck, first make sure it
+ * is canonical (buurt_body_check's test), which msgpack-c relies on.
+ */
+static int
+validate(const char *kind, const uint8_t *body, size_t len,
+    struct buurt_err *err, bool precheck)
 {
 	const struct buurt_mp_limits lim = { .max_size = BUURT_BODY_MAX };
 	const struct kind *k;
@@ -955,8 +961,11 @@ buurt_schema_validate(const char *kind, const uint8_t *body, size_t len,
 		return buurt_err_set(err, BUURT_EKIND, NULL,
 		    "kind %.40s has no schema", kind != NULL ? kind : "(none)");
 	}
-	rc = buurt_mp_check(body, len, &lim,
-	    BUURT_MP_SORTED_KEYS | BUURT_MP_TOP_MAP);
+	/* Without the pre-check, still no NULL or oversized body. */
+	rc = precheck ? buurt_mp_check(body, len, &lim,
+	    BUURT_MP_SORTED_KEYS | BUURT_MP_TOP_MAP) :
+	    body == NULL ? BUURT_EINVAL : len == 0 ? BUURT_ETRUNC :
+	    len > BUURT_BODY_MAX ? BUURT_ETOOBIG : 0;
 	if (rc != 0) {
 		return buurt_err_set(err, rc, NULL,
 		    "the body is not a canonical msgpack map");
@@ -978,4 +987,18 @@ buurt_schema_validate(const char *kind, const uint8_t *body, size_t len,
 	}
 	msgpack_unpacked_destroy(&up);
 	return rc;
+}
+
+int
+buurt_schema_validate(const char *kind, const uint8_t *body, size_t len,
+    struct buurt_err *err)
+{
+	return validate(kind, body, len, err, true);
+}
+
+int
+buurt_schema_validate_checked(const char *kind, const uint8_t *body,
+    size_t len, struct buurt_err *err)
+{
+	return validate(kind, body, len, err, false);
 }

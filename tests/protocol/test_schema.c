@@ -17,7 +17,9 @@
 
 #include <msgpack.h>
 
+#include "buurt/body.h"
 #include "buurt/error.h"
+#include "buurt/limits.h"
 #include "buurt/schema.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -351,15 +353,35 @@ pack_body(msgpack_sbuffer *sb, const struct kv *kvs, size_t n)
 	}
 }
 
+/* Bodies both entry points were given, and how many were refused. */
+static size_t checked_runs, checked_refused;
+
+/*
+ * Validate; a body that passes buurt_body_check() must get the very same
+ * answer from buurt_schema_validate_checked().
+ */
 static int
 run(const char *kind, const struct kv *kvs, size_t n, struct buurt_err *err)
 {
 	msgpack_sbuffer sb;
-	int rc;
+	struct buurt_err e2;
+	int rc, rc2;
 
 	pack_body(&sb, kvs, n);
 	rc = buurt_schema_validate(kind, (const uint8_t *)sb.data, sb.size,
 	    err);
+	if (buurt_body_check((const uint8_t *)sb.data, sb.size) == 0) {
+		rc2 = buurt_schema_validate_checked(kind,
+		    (const uint8_t *)sb.data, sb.size, &e2);
+		assert_int_equal(rc2, rc);
+		if (err != NULL) {
+			assert_int_equal(e2.code, err->code);
+			assert_string_equal(e2.field, err->field);
+			assert_string_equal(e2.msg, err->msg);
+		}
+		checked_runs++;
+		checked_refused += rc2 != 0;
+	}
 	msgpack_sbuffer_destroy(&sb);
 	return rc;
 }
@@ -1191,6 +1213,42 @@ test_first_error(void **state)
 	}
 }
 
+/*
+ * buurt_schema_validate_checked: what run() compared above, and the
+ * arguments it still refuses without the pre-check.
+ */
+static void
+test_validate_checked(void **state)
+{
+	static const uint8_t empty[] = { 0x80 };
+	uint8_t *big;
+	struct buurt_err err;
+
+	(void)state;
+	assert_true(checked_runs > 100);
+	assert_true(checked_refused > 50);
+	assert_int_equal(buurt_schema_validate_checked("initiative", empty,
+	    sizeof(empty), &err), BUURT_ESCHEMA);
+	assert_string_equal(err.field, "title");
+	assert_int_equal(buurt_schema_validate_checked("event", empty,
+	    sizeof(empty), &err), BUURT_EKIND);
+	assert_int_equal(buurt_schema_validate_checked(NULL, empty,
+	    sizeof(empty), NULL), BUURT_EKIND);
+	assert_int_equal(buurt_schema_validate_checked("initiative", NULL, 0,
+	    &err), BUURT_EINVAL);
+	assert_int_equal(err.code, BUURT_EINVAL);
+	assert_int_equal(buurt_schema_validate_checked("initiative", empty,
+	    0, &err), BUURT_ETRUNC);
+	assert_non_null(big = calloc(1, BUURT_BODY_MAX + 1));
+	big[0] = 0x80;
+	assert_int_equal(buurt_schema_validate_checked("initiative", big,
+	    BUURT_BODY_MAX + 1, &err), BUURT_ETOOBIG);
+	free(big);
+	print_message("schema_validate_checked: %zu canonical bodies, same"
+	    " answer as buurt_schema_validate (%zu refused by both)\n",
+	    checked_runs, checked_refused);
+}
+
 int
 main(void)
 {
@@ -1222,6 +1280,8 @@ main(void)
 		cmocka_unit_test(test_body_max),
 		cmocka_unit_test(test_err_reset),
 		cmocka_unit_test(test_first_error),
+		/* Last: it reads the counts of run() above. */
+		cmocka_unit_test(test_validate_checked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

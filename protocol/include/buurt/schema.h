@@ -36,4 +36,15 @@ BUURT_API const char *const *buurt_schema_kinds(void);
 BUURT_API int buurt_schema_validate(const char *kind, const uint8_t *body,
     size_t len, struct buurt_err *err) BUURT_MUST_CHECK;
 
+/*
+ * buurt_schema_validate_checked: buurt_schema_validate() without checking
+ * the body's canonical form again, for a body that has just passed
+ * buurt_body_check() on these very bytes (buurt_chunk_verify() and
+ * buurt_pub_update_verify() check every body they accept).  Passing
+ * anything else is undefined: msgpack-c trusts the declared lengths.
+ * Returns as buurt_schema_validate().
+ */
+BUURT_API int buurt_schema_validate_checked(const char *kind,
+    const uint8_t *body, size_t len, struct buurt_err *err) BUURT_MUST_CHECK;
+
 #endif /* BUURT_SCHEMA_H */
