@@ -590,6 +590,20 @@ latencies(const struct prop *pr, const double *arr, double *p50,
 	free(l);
 }
 
+/* Node np's counters gaps and chunks (through a client of its own). */
+static void
+node_counters(const struct node_proc *np, uint64_t *gaps, uint64_t *chunks)
+{
+	struct buurt_client *c = proc_client(np);
+	struct buurt_reply rp;
+
+	proc_status(c, &rp);
+	*gaps = proc_counter(&rp, "gaps");
+	*chunks = proc_counter(&rp, "chunks");
+	buurt_reply_fini(&rp);
+	buurt_client_close(c);
+}
+
 /* One propagation run at rate for secs; prints its figures. */
 static void
 propagate(void *ctx, const struct node_proc *a, const struct node_proc *b,
@@ -600,7 +614,8 @@ propagate(void *ctx, const struct node_proc *a, const struct node_proc *b,
 	pthread_t th[32];
 	void *sb, *sc;
 	double *arr_b, *arr_c, t_end, p50, p99, max;
-	uint64_t lost_b, lost_c, top_c = 0, i;
+	uint64_t lost_b, lost_c, top_c = 0, i, gaps_b, gaps_c, chunks_b,
+	    chunks_c, g2, k2;
 	char key[64], label[96];
 	zmq_pollitem_t pi[2];
 
@@ -646,7 +661,26 @@ propagate(void *ctx, const struct node_proc *a, const struct node_proc *b,
 			bench_sleep(0.005);
 		}
 		pr.base = seq;
+		/*
+		 * B and C caught up with A's earlier writes when they began
+		 * to follow, and publish them all: wait until both pubs
+		 * have been quiet for 0.3 s, so that the run starts on idle
+		 * nodes and an idle subscriber.
+		 */
+		for (last = bench_now(); bench_now() - last < 0.3;) {
+			if (sub_drain(sb, 0, dummy, 0) != 0 ||
+			    sub_drain(sc, 0, dummy, 0) != 0) {
+				last = bench_now();
+			}
+			if (bench_now() - tw > 60) {
+				bench_die("propagation: B's or C's pub did not "
+				    "fall quiet within 60 s");
+			}
+			bench_sleep(0.005);
+		}
 	}
+	node_counters(b, &gaps_b, &chunks_b);
+	node_counters(c, &gaps_c, &chunks_c);
 	pr.t0 = bench_now() + 0.05;
 	for (i = 0; i < threads; i++) {
 		if (pthread_create(&th[i], NULL, prop_writer, &pr) != 0) {
@@ -671,6 +705,16 @@ propagate(void *ctx, const struct node_proc *a, const struct node_proc *b,
 	}
 	(void)snprintf(key, sizeof(key), "prop_%s_offered", tag);
 	info(strdup(key), "offered writes/s", rate);
+	/* What A acknowledged, per second of the schedule it kept. */
+	for (i = 1, p50 = 0, max = 0; i < pr.cap; i++) {
+		if (pr.ack[i] != 0) {
+			p50 += 1;
+			max = pr.ack[i] > max ? pr.ack[i] : max;
+		}
+	}
+	(void)snprintf(key, sizeof(key), "prop_%s_achieved", tag);
+	info(strdup(key), "acknowledged writes/s", max > pr.t0 ? p50 /
+	    (max - pr.t0) : 0);
 	latencies(&pr, arr_b, &p50, &p99, &max, &lost_b);
 	(void)snprintf(key, sizeof(key), "prop_%s_hop1_p50_ms", tag);
 	(void)snprintf(label, sizeof(label), "%s/s one hop p50", tag);
@@ -703,6 +747,20 @@ propagate(void *ctx, const struct node_proc *a, const struct node_proc *b,
 	info(strdup(key), "not seen on B's pub", (double)lost_b);
 	(void)snprintf(key, sizeof(key), "prop_%s_lost_hop2", tag);
 	info(strdup(key), "not seen on C's pub", (double)lost_c);
+	/*
+	 * Updates that went the fetch way (a gap, or a heartbeat ahead of
+	 * the pub stream) wait for a round trip: count those fetches.
+	 */
+	node_counters(b, &g2, &k2);
+	(void)snprintf(key, sizeof(key), "prop_%s_gaps_b", tag);
+	info(strdup(key), "gaps seen by B", (double)(g2 - gaps_b));
+	(void)snprintf(key, sizeof(key), "prop_%s_chunks_b", tag);
+	info(strdup(key), "chunks fetched by B", (double)(k2 - chunks_b));
+	node_counters(c, &g2, &k2);
+	(void)snprintf(key, sizeof(key), "prop_%s_gaps_c", tag);
+	info(strdup(key), "gaps seen by C", (double)(g2 - gaps_c));
+	(void)snprintf(key, sizeof(key), "prop_%s_chunks_c", tag);
+	info(strdup(key), "chunks fetched by C", (double)(k2 - chunks_c));
 	(void)snprintf(key, sizeof(key), "prop_%s_failed_writes", tag);
 	info(strdup(key), "failed writes", (double)atomic_load(&pr.failed));
 	zmq_close(sb);
