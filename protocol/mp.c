@@ -38,6 +38,20 @@ be(const uint8_t *p, size_t n)
 	return v;
 }
 
+/* Eight bytes of ASCII with no NUL among them? */
+static bool
+ascii8(const uint8_t *s)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t highs = 0x8080808080808080ULL;
+	uint64_t w;
+
+	/* memcpy: s need not be aligned. */
+	memcpy(&w, s, sizeof(w));
+	/* A high bit set; or a zero byte ((w - ones) & ~w finds one). */
+	return (w & highs) == 0 && ((w - ones) & ~w & highs) == 0;
+}
+
 bool
 buurt_utf8_valid(const uint8_t *s, size_t len)
 {
@@ -45,8 +59,14 @@ buurt_utf8_valid(const uint8_t *s, size_t len)
 	uint32_t cp, min;
 
 	while (i < len) {
-		uint8_t c = s[i];
+		uint8_t c;
 
+		/* Mostly ASCII text: eight bytes at a time while it is. */
+		if (len - i >= 8 && ascii8(s + i)) {
+			i += 8;
+			continue;
+		}
+		c = s[i];
 		if (c == 0) {
 			return false;
 		}

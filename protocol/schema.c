@@ -442,9 +442,29 @@ find_field(const struct kind *k, const char *name, size_t len)
 static bool
 text_clean(const uint8_t *p, size_t n, bool multiline)
 {
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t highs = 0x8080808080808080ULL;
+	uint64_t w;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
+		/*
+		 * Eight printable ASCII bytes (0x20 .. 0x7e) at a time: no
+		 * high bit in w, nor in w + 1 (0x7f), and no byte below
+		 * 0x20 ((w - 0x20s) & ~w sets a high bit then).  memcpy:
+		 * p need not be aligned.
+		 */
+		while (n - i >= 8) {
+			memcpy(&w, p + i, sizeof(w));
+			if (((w | (w + ones)) & highs) != 0 ||
+			    ((w - 0x20 * ones) & ~w & highs) != 0) {
+				break;
+			}
+			i += 8;
+		}
+		if (i == n) {
+			break;
+		}
 		if (p[i] < 0x20) {
 			if (multiline && (p[i] == '\n' || p[i] == '\t')) {
 				continue;

@@ -853,6 +853,56 @@ ref_utf8(const uint8_t *s, size_t n)
 }
 
 /*
+ * buurt_utf8_valid reads ASCII eight bytes at a time: every sequence,
+ * good or bad, at every offset from an unaligned start, in and around
+ * the eight-byte blocks, must get ref_utf8's answer.
+ */
+static void
+test_utf8_blocks(void **state)
+{
+	static const char *const pieces[] = {
+		"\x01", "\x7f", "~", "\xc2\xa9", "\xe2\x82\xac",
+		"\xf0\x9f\x8d\xb2", "\xf4\x8f\xbf\xbf",
+		/* bad */
+		"", "\x80", "\xbf", "\xc2", "\xe2\x82", "\xc0\x80",
+		"\xc1\xbf", "\xe0\x9f\xbf", "\xed\xa0\x80",
+		"\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xff",
+		"\xc2\x41",
+	};
+	uint8_t buf[8 + 64];
+	size_t i, len, pos, off, pl, cases = 0, bad = 0;
+	bool want;
+
+	(void)state;
+	for (i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++) {
+		/* "" stands for a NUL byte. */
+		pl = pieces[i][0] == '\0' ? 1 : strlen(pieces[i]);
+		for (len = 0; len <= 40; len++) {
+			for (pos = 0; pos <= len; pos++) {
+				for (off = 0; off < 8; off++) {
+					uint8_t *p = buf + off;
+
+					memset(p, 'a', len + pl);
+					memcpy(p + pos, pieces[i], pl);
+					want = ref_utf8(p, len + pl);
+					if (buurt_utf8_valid(p, len + pl) !=
+					    want) {
+						fail_msg("piece %zu, len %zu, "
+						    "at %zu, offset %zu", i,
+						    len, pos, off);
+					}
+					cases++;
+					bad += !want;
+				}
+			}
+		}
+	}
+	assert_true(bad > cases / 2);
+	print_message("utf8 blocks: %zu strings, %zu invalid, all as the"
+	    " reference says\n", cases, bad);
+}
+
+/*
  * Does a decoded object obey buurt's rules beyond msgpack's own (those a
  * byte-identical re-pack does not already imply)?
  */
@@ -1152,6 +1202,7 @@ main(void)
 		cmocka_unit_test(test_size_caps),
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_utf8_valid_direct),
+		cmocka_unit_test(test_utf8_blocks),
 		cmocka_unit_test(test_sorted_keys),
 		cmocka_unit_test(test_top_flags),
 		cmocka_unit_test(test_every_truncation),

@@ -712,6 +712,64 @@ test_control_chars(void **state)
 	BAD("initiative", "description", S("description", "a\xc2\x85"));
 }
 
+/*
+ * Control characters are found wherever they stand: text is read eight
+ * bytes at a time while it is printable ASCII.
+ */
+static void
+test_control_chars_blocks(void **state)
+{
+	/* piece, refused on one line, refused in multi-line text */
+	static const struct {
+		const char *s;
+		bool line_bad, multi_bad;
+	} pieces[] = {
+		{ "\x01", true, true }, { "\x1f", true, true },
+		{ "\r", true, true }, { "\x7f", true, true },
+		{ "\xc2\x80", true, true }, { "\xc2\x9f", true, true },
+		{ "\n", true, false }, { "\t", true, false },
+		{ " ", false, false }, { "~", false, false },
+		{ "\xc2\xa0", false, false }, { "\xc3\xa9", false, false },
+		{ "\xe2\x82\xac", false, false },
+	};
+	char text[64];
+	size_t i, len, pos, pl, texts = 0;
+	struct buurt_err err;
+	int rc;
+
+	(void)state;
+	for (i = 0; i < NELEM(pieces); i++) {
+		pl = strlen(pieces[i].s);
+		for (len = 1; len <= 40; len++) {
+			for (pos = 0; pos <= len; pos++) {
+				memset(text, 'a', len);
+				memcpy(text + pos, pieces[i].s, pl);
+				memset(text + pos + pl, 'b', len - pos);
+				text[len + pl] = '\0';
+				{
+					const struct kv a[] = {
+						S("title", text),
+						S("description", text),
+					};
+
+					rc = check("initiative", a, 1, NULL,
+					    &err);
+					assert_int_equal(rc, pieces[i].line_bad ?
+					    BUURT_ESCHEMA : 0);
+					rc = check("initiative", a + 1, 1,
+					    NULL, &err);
+					assert_int_equal(rc,
+					    pieces[i].multi_bad ?
+					    BUURT_ESCHEMA : 0);
+				}
+				texts += 2;
+			}
+		}
+	}
+	print_message("control chars in blocks: %zu texts, each as the"
+	    " rules say\n", texts);
+}
+
 static void
 test_enum(void **state)
 {
@@ -1263,6 +1321,7 @@ main(void)
 		cmocka_unit_test(test_wrong_type),
 		cmocka_unit_test(test_text_bounds),
 		cmocka_unit_test(test_control_chars),
+		cmocka_unit_test(test_control_chars_blocks),
 		cmocka_unit_test(test_enum),
 		cmocka_unit_test(test_int_bounds),
 		cmocka_unit_test(test_num_bounds),
