@@ -59,6 +59,7 @@ struct fed_peer {
 #define FED_SYNC_RATE		200
 #define FED_SYNC_BURST		400
 #define FED_BUCKETS		1024
+#define FED_SYNC_ROUND_BYTES	(4 * 1024 * 1024) /* sync replies a round */
 
 struct fed_bucket {
 	char user[2 * SERVER_KEY_LEN + 1]; /* CURVE key in hex, "" = free */
@@ -300,10 +301,16 @@ fed_sync_ready(void *arg, struct server_sock *ss)
 	struct server_msg m;
 	struct server_frame out[3];
 	uint8_t *reply = NULL;
-	size_t rlen = 0, k;
+	size_t rlen = 0, k, bytes = 0;
 	int rc, budget;
 
-	for (budget = 0; budget < 64; budget++) {
+	/*
+	 * A bounded number of requests and reply bytes per round: a crowd
+	 * of followers fetching 1 MiB chunks must not keep the api waiting
+	 * (64 fetch replies took a second on a busy machine).
+	 */
+	for (budget = 0; budget < 64 && bytes < FED_SYNC_ROUND_BYTES;
+	    budget++) {
 		memset(&m, 0, sizeof(m));
 		if ((rc = server_recv(ss, &m)) != 0) {
 			return rc == BUURT_EBUSY || rc == BUURT_ETOOBIG ? 0 :
@@ -340,6 +347,7 @@ fed_sync_ready(void *arg, struct server_sock *ss)
 			out[k].data = reply;
 			out[k].len = rlen;
 			(void)server_send(ss, out, k + 1);
+			bytes += rlen;
 		}
 		free(reply);
 		reply = NULL;
