@@ -3,7 +3,9 @@
 
 Three real buurtd processes on loopback: an upstream node U that a writer
 process keeps adding updates to (after a pre-load of a few thousand), a
-victim Vc that takes client writes, and a victim Vi that follows U.  The
+victim Vc that takes client writes, and a victim Vi that follows U.
+First Vc is killed CRASH_ROUNDS / 10 times (at least 10) during its very
+first start, which creates its store, each time from nothing.  Then the
 rounds alternate between the two workloads:
 
  (a) client writes: Vc is started and a client streams puts at it over
@@ -181,8 +183,8 @@ class Node:
             if rep is not None:
                 code, st = rep
                 check(code == 0, "status: code %d" % code)
-                self.ready_s = 0.8 * self.ready_s + 0.2 * (now() -
-                                                           self.spawned)
+                self.last_ready = now() - self.spawned
+                self.ready_s = 0.8 * self.ready_s + 0.2 * self.last_ready
                 return api, st
             rc = self.proc.poll()
             if rc is not None or now() - self.spawned > READY_TIMEOUT:
@@ -309,6 +311,7 @@ class Crash:
         self.chain_i = Chain(self.u.id)
 
         api, _ = self.u.start(self.ctx)
+        self.u_first_ready = self.u.last_ready
         t = now()
         put_many(api, "pre", 1, PRELOAD)
         self.u_api = api
@@ -326,9 +329,30 @@ class Crash:
                         "follow", self.u.id.hex(), self.u.sync], check=True,
                        stdout=subprocess.DEVNULL)
         self.vi.kill()
-        api, _ = self.vc.start(self.ctx)
-        api.close()
-        self.vc.kill()
+        self.fresh_kills(max(10, self.rounds // 10))
+
+    def fresh_kills(self, n):
+        """Kill Vc n times during its very first start, which creates its
+        store (buurtd does, not buurt init): each time from nothing, at a
+        random instant up to a bound that starts at about as long as U's
+        first start took and follows the few milliseconds in which the
+        store is made.  The store must open after each; the last one
+        stays Vc's store."""
+        store = os.path.join(self.vc.dir, "store")
+        hi = 1.5 * self.u_first_ready
+        for k in range(n):
+            shutil.rmtree(store, ignore_errors=True)
+            self.vc.spawn()
+            time.sleep(random.uniform(0, hi))
+            self.vc.kill()
+            where = "made" if os.path.exists(os.path.join(
+                store, "data.mdb")) else "half-made" if os.path.exists(
+                store) else "not begun"
+            hi *= {"made": 0.7, "half-made": 1, "not begun": 1.3}[where]
+            self.phase("fresh store", where)
+            api, _ = self.restart(self.vc)
+            api.close()
+            self.vc.kill()
 
     # -- (a) client writes ------------------------------------------------
 
