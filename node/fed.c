@@ -479,6 +479,12 @@ fed_pend_clear(struct fed *f)
 	f->pend_bytes = 0;
 }
 
+struct verify_pool *
+fed_verify_pool(struct node *n)
+{
+	return n->fed != NULL ? n->fed->vp : NULL;
+}
+
 void
 fed_flush(struct node *n)
 {

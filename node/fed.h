@@ -48,6 +48,9 @@ void fed_publish(struct node *n, const struct store_update *u, size_t n_u);
  */
 void fed_flush(struct node *n);
 
+/* fed_verify_pool: the threads checking live signatures, or NULL. */
+struct verify_pool *fed_verify_pool(struct node *n);
+
 /*
  * fed_follow, fed_unfollow: the api's follow and unfollow: persist the
  * peer, then (un)follow it now.  Return 0 or a code with err filled.

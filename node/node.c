@@ -31,6 +31,7 @@
 #include "repl.h"
 #include "server.h"
 #include "store.h"
+#include "verify.h"
 
 /* The store's directory inside DIR. */
 #define NODE_STORE_DIR		"store"
@@ -805,6 +806,8 @@ node_status_fed(struct node *n, struct buurt_status *st)
 	}
 	status_count(st, "published", n->fed_stats.published);
 	status_count(st, "live_commits", n->fed_stats.live_commits);
+	status_count(st, "verify_threads",
+	    verify_pool_threads(fed_verify_pool(n)));
 	status_count(st, "live_lost", n->fed_stats.live_lost);
 	status_count(st, "publish_failed", n->fed_stats.publish_failed);
 	status_count(st, "peer_frames_dropped", n->fed_stats.dropped);

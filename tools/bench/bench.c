@@ -32,6 +32,7 @@
 #include <buurt/wire.h>
 
 #include "bench.h"
+#include "clone.h"
 
 static void
 usage(FILE *fp)
@@ -1084,6 +1085,10 @@ main(int argc, char **argv)
 	info("catchup_signatures", "signatures verified",
 	    proc_counter(&rp, "signatures"));
 	buurt_reply_fini(&rp);
+	/* The Clone pattern's late joiner, same count, same run (point 3). */
+	if (clone_rate <= 0) {
+		clone_rate = clone_bench_rate(sc.catchup);
+	}
 	if (clone_rate > 0) {
 		fig("clone_rate", "Clone-pattern baseline", "entries/s",
 		    clone_rate);
