@@ -679,16 +679,80 @@ out:
 	return rc;
 }
 
+/*
+ * The greatest key of log in a write transaction, once looked up: a key
+ * past it may go in with MDB_APPEND, which skips the key search and
+ * fills pages instead of splitting them in half (a namespace caught up
+ * from scratch arrives in key order).  Every key of body is a key of log
+ * (a body is kept under its update's key, and log keys are never
+ * deleted), so a key past log's last is past body's last too.
+ */
+struct store_tail {
+	bool known;			/* looked up in this transaction */
+	bool empty;			/* log holds nothing */
+	uint8_t key[STORE_SEQ_KEY_LEN];	/* else its greatest key */
+};
+
+/* Is kb past every key of log (and so of body)?  false when unsure. */
+static bool
+store_tail_past(struct store *st, MDB_txn *txn, struct store_tail *t,
+    const uint8_t kb[STORE_SEQ_KEY_LEN])
+{
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	int rc;
+
+	if (!t->known) {
+		if (mdb_cursor_open(txn, st->log, &cur) != 0) {
+			return false;
+		}
+		rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+		if (rc == MDB_NOTFOUND) {
+			t->empty = true;
+			t->known = true;
+		} else if (rc == 0 && k.mv_size == STORE_SEQ_KEY_LEN) {
+			memcpy(t->key, k.mv_data, STORE_SEQ_KEY_LEN);
+			t->empty = false;
+			t->known = true;
+		}
+		mdb_cursor_close(cur);
+		if (!t->known) {
+			return false;
+		}
+	}
+	return t->empty || memcmp(kb, t->key, STORE_SEQ_KEY_LEN) > 0;
+}
+
+/*
+ * mdb_put with MDB_APPEND when *append, else with flags.  LMDB refuses
+ * an append that is not past its last key (MDB_KEYEXIST): then the put
+ * is made the ordinary way and *append cleared, so a wrong guess costs
+ * time, never data.
+ */
+static int
+store_put_tail(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, MDB_val *v,
+    unsigned flags, bool *append)
+{
+	int rc;
+
+	if (*append && (rc = mdb_put(txn, dbi, k, v, MDB_APPEND)) !=
+	    MDB_KEYEXIST) {
+		return rc;
+	}
+	*append = false;
+	return mdb_put(txn, dbi, k, v, flags);
+}
+
 /* Store one update that follows its head h, and advance h. */
 static int
 store_put1(struct store *st, MDB_txn *txn, const struct store_update *u,
-    struct store_head *h)
+    struct store_head *h, struct store_tail *tail)
 {
 	const struct buurt_envelope *env = u->env;
 	uint8_t kb[STORE_SEQ_KEY_LEN], rkb[STORE_REC_KEY_MAX];
 	uint8_t rv[STORE_REC_LEN], seqb[8];
 	MDB_val k, v, rk;
-	bool was_live = false, live;
+	bool was_live = false, live, append, guess;
 	int rc;
 
 	store_seqkey(kb, env->ns, env->seq);
@@ -696,9 +760,18 @@ store_put1(struct store *st, MDB_txn *txn, const struct store_update *u,
 	k.mv_data = kb;
 	v.mv_size = u->update_len;
 	v.mv_data = (void *)u->update;
-	if ((rc = mdb_put(txn, st->log, &k, &v, MDB_NOOVERWRITE)) != 0) {
+	append = store_tail_past(st, txn, tail, kb);
+	guess = append;
+	if ((rc = store_put_tail(txn, st->log, &k, &v, MDB_NOOVERWRITE,
+	    &append)) != 0) {
 		/* A log entry past the head means the store is broken. */
 		return rc == MDB_KEYEXIST ? BUURT_ECORRUPT : store_err(rc);
+	}
+	if (append) {
+		memcpy(tail->key, kb, sizeof(kb));
+		tail->empty = false;
+	} else if (guess) {
+		tail->known = false;	/* wrong: look it up again */
 	}
 	/* A put whose body was erased is a version already erased. */
 	live = env->op == BUURT_OP_PUT && !u->body_erased;
@@ -713,7 +786,8 @@ store_put1(struct store *st, MDB_txn *txn, const struct store_update *u,
 	if (live) {
 		v.mv_size = u->body_len;
 		v.mv_data = (void *)u->body;
-		if ((rc = mdb_put(txn, st->body, &k, &v, 0)) != 0) {
+		if ((rc = store_put_tail(txn, st->body, &k, &v, 0,
+		    &append)) != 0) {
 			return store_err(rc);
 		}
 	}
@@ -776,11 +850,13 @@ store_apply(struct store *st, const struct store_update *u, size_t n,
 {
 	MDB_txn *txn = NULL;
 	struct store_bhead *b;
+	struct store_tail tail;
 	uint8_t hv[STORE_HEAD_LEN];
 	MDB_val k, v;
 	size_t i, nbh = 0, ndup = 0;
 	int rc;
 
+	memset(&tail, 0, sizeof(tail));
 	if ((rc = store_begin(st, 0, &txn)) != 0) {
 		goto out;
 	}
@@ -804,7 +880,7 @@ store_apply(struct store *st, const struct store_update *u, size_t n,
 		    (!u[i].body_erased && !u[i].body_matched &&
 		    (rc = buurt_body_match(u[i].env, u[i].body,
 		    u[i].body_len)) != 0) ||
-		    (rc = store_put1(st, txn, &u[i], &b->h)) != 0) {
+		    (rc = store_put1(st, txn, &u[i], &b->h, &tail)) != 0) {
 			goto out;
 		}
 		b->dirty = true;

@@ -869,6 +869,99 @@ test_body_matched(void **state)
 	free(next);
 }
 
+/*
+ * Log and body keys past the last one go in with MDB_APPEND, the others
+ * the ordinary way: a namespace whose keys sort last, one that sorts
+ * before it, both in one batch, and erases; everything reads back.
+ */
+static void
+test_key_order(void **state)
+{
+	struct fx *f = *state;
+	struct chain *hi, *lo;
+	struct tu *t[240];
+	struct store_page pg;
+	size_t i, j, n = 0, nhi = 0, nlo = 0, seen;
+	char id[16];
+
+	hi = memcmp(f->a.pk, f->b.pk, BUURT_KEY_LEN) > 0 ? &f->a : &f->b;
+	lo = hi == &f->a ? &f->b : &f->a;
+	/* 60 of hi (appended), then 60 of lo (sorting before them). */
+	for (j = 0; j < 2; j++) {
+		for (i = 0; i < 60; i++) {
+			snprintf(id, sizeof(id), "r%zu", i % 40);
+			t[n + i] = mk(j == 0 ? hi : lo, BUURT_OP_PUT, "offer",
+			    id, 300 + i, (char)('a' + i % 26));
+		}
+		assert_int_equal(appendv(f->st, t + n, 60, NULL), 0);
+		n += 60;
+	}
+	/* Both in one batch, in turn; then erases and more puts of hi. */
+	for (i = 0; i < 60; i++) {
+		snprintf(id, sizeof(id), "s%zu", i / 2);
+		t[n + i] = mk(i % 2 == 0 ? hi : lo, BUURT_OP_PUT, "offer", id,
+		    200, (char)('A' + i % 26));
+	}
+	assert_int_equal(appendv(f->st, t + n, 60, NULL), 0);
+	n += 60;
+	for (i = 0; i < 60; i++) {
+		snprintf(id, sizeof(id), "r%zu", i % 40);
+		t[n + i] = mk(i % 3 == 0 ? lo : hi, i % 4 == 0 ?
+		    BUURT_OP_ERASE : BUURT_OP_PUT, "offer", id, 250, 'z');
+	}
+	assert_int_equal(appendv(f->st, t + n, 60, NULL), 0);
+	n += 60;
+
+	/* Each log reads back whole, in order, bodies erased or held. */
+	for (j = 0; j < 2; j++) {
+		struct chain *c = j == 0 ? hi : lo;
+
+		seen = 0;
+		assert_int_equal(store_log(f->st, c->pk, 1, 1000, SIZE_MAX,
+		    &pg), 0);
+		for (i = 0; i < n; i++) {
+			bool body;
+			size_t k;
+
+			if (memcmp(t[i]->env.ns, c->pk, BUURT_KEY_LEN) != 0) {
+				continue;
+			}
+			assert_true(seen < pg.n);
+			/* A put's body is gone once a later erase came. */
+			body = t[i]->env.op == BUURT_OP_PUT;
+			for (k = i + 1; body && k < n; k++) {
+				if (t[k]->env.op == BUURT_OP_ERASE &&
+				    memcmp(t[k]->env.ns, c->pk,
+				    BUURT_KEY_LEN) == 0 &&
+				    strcmp(t[k]->env.id, t[i]->env.id) == 0) {
+					body = false;
+				}
+			}
+			if (body) {
+				assert_item(&pg.items[seen], t[i], true);
+			} else {
+				assert_int_equal(pg.items[seen].seq,
+				    t[i]->env.seq);
+				assert_null(pg.items[seen].body);
+			}
+			seen++;
+		}
+		assert_int_equal(seen, pg.n);
+		assert_int_equal(pg.more, false);
+		store_page_fini(&pg);
+		assert_int_equal(c->h.seq, seen);
+		if (j == 0) {
+			nhi = seen;
+		} else {
+			nlo = seen;
+		}
+	}
+	assert_int_equal(nhi + nlo, n);
+	print_message("key order: %zu updates of the last namespace and %zu"
+	    " of the one before, read back\n", nhi, nlo);
+	freev(t, n);
+}
+
 static void
 test_equivocation(void **state)
 {
@@ -2036,6 +2129,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_body_mismatch, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_body_matched, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_key_order, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_equivocation, setup,
 		    teardown),
