@@ -69,6 +69,11 @@ struct repl_peer {
 	char pub[BUURT_ENDPOINT_MAX + 1]; /* its pub endpoint, or "" */
 	enum repl_phase phase;		/* where it is */
 	struct repl_req req;		/* the request in flight */
+	struct repl_req ahead;		/* a fetch sent before the chunk
+					 * before it was applied (op 0:
+					 * none); it becomes req if that
+					 * chunk is applied and the head is
+					 * where it expected */
 	bool heads_more;		/* heads: a page is still to come */
 	bool heads_has_after;		/* ... and it starts after: */
 	uint8_t heads_after[BUURT_KEY_LEN];
@@ -371,6 +376,7 @@ repl_reset(struct repl *r, struct repl_peer *p, uint64_t now)
 	fetch = p->req.op == BUURT_SYNC_FETCH;
 	memcpy(ns, p->req.ns, BUURT_KEY_LEN);
 	memset(&p->req, 0, sizeof(p->req));
+	memset(&p->ahead, 0, sizeof(p->ahead));
 	p->phase = PH_WAIT;
 	p->heads_more = false;
 	p->heads_has_after = false;
@@ -381,10 +387,13 @@ repl_reset(struct repl *r, struct repl_peer *p, uint64_t now)
 	return fetch ? repl_settle(r, ns, now) : 0;
 }
 
-/* Send q on p's sync connection; a failure to send resets p. */
+/*
+ * Send q on p's sync connection and remember it in *slot (p->req, or
+ * p->ahead); a failure to send resets p.
+ */
 static int
-repl_send(struct repl *r, struct repl_peer *p, const struct repl_req *q,
-    uint32_t limit, uint64_t now)
+repl_send_to(struct repl *r, struct repl_peer *p, const struct repl_req *q,
+    uint32_t limit, uint64_t now, struct repl_req *slot)
 {
 	struct buurt_sync_request rq;
 	uint8_t *frame = NULL;
@@ -407,10 +416,51 @@ repl_send(struct repl *r, struct repl_peer *p, const struct repl_req *q,
 	if (rc != 0) {
 		return repl_reset(r, p, now);
 	}
-	p->req = *q;
-	p->req.rid = rq.rid;
-	p->req.sent_ms = now;
+	*slot = *q;
+	slot->rid = rq.rid;
+	slot->sent_ms = now;
 	return 0;
+}
+
+static int
+repl_send(struct repl *r, struct repl_peer *p, const struct repl_req *q,
+    uint32_t limit, uint64_t now)
+{
+	/* A new request: the answer to one sent ahead is not wanted. */
+	memset(&p->ahead, 0, sizeof(p->ahead));
+	return repl_send_to(r, p, q, limit, now, &p->req);
+}
+
+/*
+ * Catch-up is pipelined: when a chunk says more follows, the next fetch
+ * goes out before this one is verified and applied, from the seq after
+ * its last update, so the peer makes the next chunk while we store this
+ * one.  It is used only if this chunk is applied whole.
+ */
+static int
+repl_fetch_ahead(struct repl *r, struct repl_peer *p,
+    const struct repl_req *q, const struct buurt_sync_reply *rp,
+    uint64_t now)
+{
+	const struct buurt_chunk_item *last;
+	struct buurt_envelope env;
+	struct repl_req a;
+
+	if (q->probe || !rp->has_next || rp->n_items == 0) {
+		return 0;
+	}
+	/* Not verified yet (that comes next): a bad one is not used. */
+	last = &rp->items[rp->n_items - 1];
+	if (buurt_update_decode(&env, NULL, last->update,
+	    last->update_len) != 0) {
+		return 0;
+	}
+	memset(&a, 0, sizeof(a));
+	a.op = BUURT_SYNC_FETCH;
+	memcpy(a.ns, q->ns, BUURT_KEY_LEN);
+	a.from = env.seq + 1;
+	buurt_head_advance(&a.held, &env, last->update, last->update_len);
+	return repl_send_to(r, p, &a, 0, now, &p->ahead);
 }
 
 /* Connect p and say hello. */
@@ -1043,6 +1093,10 @@ repl_on_fetch(struct repl *r, struct repl_peer *p, const struct repl_req *q,
 		repl_refuse(p, q->ns, now);
 		return repl_fetch_done(r, p, q->ns, now);
 	}
+	if ((rc = repl_fetch_ahead(r, p, q, rp, now)) != 0 ||
+	    p->phase == PH_WAIT) {
+		return rc;
+	}
 	rc = buurt_chunk_verify(&q->held, q->ns, rp->items, n, &rep);
 	r->st.sigs += rep.sigs;
 	if (rc == BUURT_EPREV && rep.index == 0 && q->held.seq > 0) {
@@ -1143,6 +1197,19 @@ repl_on_fetch(struct repl *r, struct repl_peer *p, const struct repl_req *q,
 		/* From our head, not the reply's word for it. */
 		if (r->io->head(r->ctx, q->ns, &h) != 0 || h.frozen != 0) {
 			rc = repl_fetch_done(r, p, q->ns, now);
+			goto out;
+		}
+		/* The fetch sent ahead asked for exactly what comes next. */
+		if (p->req.op == 0 && p->ahead.op == BUURT_SYNC_FETCH &&
+		    memcmp(p->ahead.ns, q->ns, BUURT_KEY_LEN) == 0 &&
+		    p->ahead.from == h.head.seq + 1 &&
+		    p->ahead.held.seq == h.head.seq &&
+		    p->ahead.held.time == h.head.time &&
+		    memcmp(p->ahead.held.hash, h.head.hash,
+		    BUURT_HASH_LEN) == 0) {
+			p->req = p->ahead;
+			memset(&p->ahead, 0, sizeof(p->ahead));
+			rc = 0;
 			goto out;
 		}
 		rc = repl_fetch(r, p, q->ns, &h.head, now);

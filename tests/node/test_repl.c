@@ -70,6 +70,10 @@ struct fpeer {
 	int heads_error;		/* answer heads with this code */
 	bool pending;			/* a request awaits an answer */
 	struct buurt_sync_request rq;	/* ... this one */
+	bool pending2;			/* and one sent after it (a fetch
+					 * sent ahead, or the request that
+					 * replaced it): */
+	struct buurt_sync_request rq2;
 };
 
 struct fx {
@@ -129,6 +133,7 @@ io_connect_sync(void *ctx, const uint8_t peer[BUURT_KEY_LEN],
 	/* A new connection: an unanswered request is lost with the old. */
 	if ((i = peer_index(f, peer)) >= 0) {
 		f->p[i].pending = false;
+		f->p[i].pending2 = false;
 	}
 	return 0;
 }
@@ -165,8 +170,16 @@ io_send_sync(void *ctx, const uint8_t peer[BUURT_KEY_LEN],
 	    rq.op == BUURT_SYNC_HEADS ? EV_HEADS : EV_FETCH, peer);
 	e->rq = rq;
 	assert_true((i = peer_index(f, peer)) >= 0);
-	/* One request in flight per peer, always. */
-	assert_false(f->p[i].pending);
+	/*
+	 * At most two requests in flight per peer: the second is a fetch
+	 * sent ahead of a chunk being applied, or what replaced it.
+	 */
+	if (f->p[i].pending) {
+		assert_false(f->p[i].pending2);
+		f->p[i].pending2 = true;
+		f->p[i].rq2 = rq;
+		return 0;
+	}
 	f->p[i].pending = true;
 	f->p[i].rq = rq;
 	return 0;
@@ -318,7 +331,6 @@ serve(struct fx *f, int i)
 	int op;
 
 	assert_true(fp->pending);
-	fp->pending = false;
 	op = fp->rq.op;
 	switch (op) {
 	case BUURT_SYNC_HELLO:
@@ -349,6 +361,10 @@ serve(struct fx *f, int i)
 		reply_fetch(fp, &out, &len);
 		break;
 	}
+	/* Answered, in the order asked. */
+	fp->pending = fp->pending2;
+	fp->rq = fp->rq2;
+	fp->pending2 = false;
 	assert_rc(repl_on_sync(f->r, fp->id, out, len, f->now), 0);
 	free(out);
 	return op;
@@ -705,6 +721,14 @@ test_full_cycle(void **state)
 	for (i = 0; i < 4; i++) {
 		size_t k = f->nev - 1;
 
+		/*
+		 * Pipelined: the next fetch went out before the chunk before
+		 * it was applied.
+		 */
+		if (i > 0) {
+			assert_int_equal(f->ev[k].what, EV_APPLY);
+			k--;
+		}
 		assert_int_equal(f->ev[k].what, EV_FETCH);
 		assert_memory_equal(f->ev[k].rq.ns, f->a.pk, BUURT_KEY_LEN);
 		assert_int_equal(f->ev[k].rq.from, froms[i]);
@@ -1086,6 +1110,37 @@ test_chunk_broken_link(void **state)
 	pub_heartbeat(f, 0, f->p[0].id);
 	pump(f);
 	assert_holds(f, &f->a, 12);
+}
+
+/*
+ * A refused chunk's fetch sent ahead is answered, and its answer thrown
+ * away: nothing after the refused chunk is stored.
+ */
+static void
+test_chunk_broken_ahead(void **state)
+{
+	struct fx *f = *state;
+	const struct repl_stats *st = repl_stats(f->r);
+	size_t k, fetches = 0;
+
+	notes(&f->a, 18, 4);
+	serves(f, 0, &f->a, 18);
+	f->p[0].cap = 6;
+	f->a.u[8].up[f->a.u[8].len - 3] ^= 0x04;
+	assert_rc(repl_follow(f->r, f->p[0].id, "tcp://127.0.0.1:7000",
+	    f->now), 0);
+	pump(f);
+	assert_holds(f, &f->a, 6);
+	assert_int_equal(st->chunks, 1);
+	assert_int_equal(st->rejected_chain, 1);
+	assert_int_equal(f->stored, 6);
+	/* 1, 7 and 13 (sent ahead of 7..12, then not wanted). */
+	for (k = 0; k < f->nev; k++) {
+		fetches += f->ev[k].what == EV_FETCH;
+	}
+	assert_int_equal(fetches, 3);
+	assert_false(f->p[0].pending);
+	assert_string_equal(peer_state(f, 0), "connecting");
 }
 
 /* An update whose time lies beyond the skew refuses its chunk. */
@@ -1681,6 +1736,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_forged_live, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_chunk_broken_link, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_chunk_broken_ahead, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_future, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
