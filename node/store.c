@@ -752,7 +752,7 @@ store_put1(struct store *st, MDB_txn *txn, const struct store_update *u,
 	uint8_t kb[STORE_SEQ_KEY_LEN], rkb[STORE_REC_KEY_MAX];
 	uint8_t rv[STORE_REC_LEN], seqb[8];
 	MDB_val k, v, rk;
-	bool was_live = false, live, append, guess;
+	bool was_live = false, exists = false, live, append, guess;
 	int rc;
 
 	store_seqkey(kb, env->ns, env->seq);
@@ -801,24 +801,35 @@ store_put1(struct store *st, MDB_txn *txn, const struct store_update *u,
 	if ((rc = mdb_put(txn, st->ver, &rk, &v, 0)) != 0) {
 		return store_err(rc);
 	}
-	if ((rc = mdb_get(txn, st->rec, &rk, &v)) == 0) {
+	/*
+	 * The record's new state, written at once if the record is new
+	 * (one key search, not a get and a put); if it exists, LMDB hands
+	 * back its old state, and it is overwritten below.
+	 */
+	store_be64(rv, env->seq);
+	rv[8] = live ? STORE_REC_LIVE : STORE_REC_ERASED;
+	v.mv_size = sizeof(rv);
+	v.mv_data = rv;
+	if ((rc = mdb_put(txn, st->rec, &rk, &v, MDB_NOOVERWRITE)) ==
+	    MDB_KEYEXIST) {
 		if (v.mv_size != STORE_REC_LEN) {
 			return BUURT_ECORRUPT;
 		}
 		was_live = ((const uint8_t *)v.mv_data)[8] == STORE_REC_LIVE;
-	} else if (rc != MDB_NOTFOUND) {
+		exists = true;
+	} else if (rc != 0) {
 		return store_err(rc);
 	}
 	if (env->op == BUURT_OP_ERASE &&
 	    (rc = store_erase_bodies(st, txn, env->ns, &rk)) != 0) {
 		return rc;
 	}
-	store_be64(rv, env->seq);
-	rv[8] = live ? STORE_REC_LIVE : STORE_REC_ERASED;
-	v.mv_size = sizeof(rv);
-	v.mv_data = rv;
-	if ((rc = mdb_put(txn, st->rec, &rk, &v, 0)) != 0) {
-		return store_err(rc);
+	if (exists) {
+		v.mv_size = sizeof(rv);
+		v.mv_data = rv;
+		if ((rc = mdb_put(txn, st->rec, &rk, &v, 0)) != 0) {
+			return store_err(rc);
+		}
 	}
 
 	if (live && !was_live) {
