@@ -8,12 +8,12 @@ First Vc is killed CRASH_ROUNDS / 10 times (at least 10) during its very
 first start, which creates its store, each time from nothing.  Then the
 rounds alternate between the two workloads:
 
- (a) client writes: Vc is started and a client streams puts at it over
-     the api (mostly new records, some new versions, some erases); each
-     write the node answers with success is acknowledged
-     (the node replies after its commit).  Vc is SIGKILLed at a random
-     instant: before it is ready, while a put is in flight (mostly inside
-     a commit), or while the client idles.
+ (a) client writes: Vc is started and a client streams writes at it
+     over the api, one at a time (mostly new records, some new versions,
+     some erases); each write the node answers with success is
+     acknowledged (the node replies after its commit).  Vc is SIGKILLed
+     at a random instant: before it is ready, while a write is in flight
+     (mostly inside a commit), or while the client idles.
  (b) ingest: Vi is started; it catches up with U in chunks, then applies
      U's live updates.  Its status is read every few milliseconds: the
      seq of U's namespace it reports is what it acknowledged.  Vi is
@@ -34,8 +34,9 @@ finds every write acknowledged in any round.
 Environment: BUURT, BUURTD (binary paths), CRASH_ROUNDS (default 100).
 Prints where the kills fell and one summary line; exits 1 on any lost
 write, store that did not open, chain that did not verify or seq that went
-backwards.  The nodes run with the smallest map (1M), so that kills also
-fall while it grows.
+backwards, or any node that died by itself or whose log shows a
+sanitizer report.  The nodes run with the smallest map (1M), so that kills
+also fall while it grows.
 
 Run the long variant (1,000 rounds) with
     meson test -C build --suite slow crash-long
@@ -162,6 +163,11 @@ class Node:
         self.spawned = now()
 
     def kill(self):
+        # A node that died by itself before the kill crashed.
+        rc = self.proc.poll()
+        if rc is not None:
+            raise Fail("%s exited %d by itself; log:\n%s" % (
+                self.name, rc, self.tail()))
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait()
         self.proc = None
@@ -662,6 +668,11 @@ class Crash:
             print("end: %s %s" % (node.name, self.buurt_log(node, ns)))
         for node in (self.u, self.vc, self.vi):
             node.stop()
+            # Sanitizer builds report to stderr without always exiting.
+            with open(node.log, errors="replace") as f:
+                bad = [line for line in f if "runtime error:" in line or
+                       "Sanitizer" in line]
+            check(not bad, "%s's log: %s" % (node.name, bad[:3]))
 
     def run(self):
         self.setup()
@@ -693,7 +704,8 @@ class Crash:
         for n in ("u", "vc", "vi"):
             node = getattr(self, n, None)
             if node is not None and node.proc is not None:
-                node.kill()
+                node.proc.kill()
+                node.proc.wait()
         self.ctx.destroy(linger=0)
 
 
