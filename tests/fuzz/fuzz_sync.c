@@ -2,16 +2,17 @@
  * fuzz_sync.c: the messages of a node's sync socket (buurt/wire.h):
  * requests ("hello", "heads", "fetch") and the replies to each op.
  *
- * Input byte 0 picks what the rest is: 0 a request, 1 + op - 1 a reply
- * to op (modulo 4).  Federation frames are canonical (M14 included), so
- * whatever decodes must encode back to exactly the input's bytes, with
- * two exceptions the spec allows: an error reply names its code in
- * "error" in words the decoder does not keep (it must still encode, and
- * re-decode to the same code and field), and a fetch item may carry
- * "erase": nil where the encoder leaves the key out (7 bytes per item;
- * the re-encoding must decode to the same items).  A fetch reply the
- * encoder refuses must hold an update or proof longer than any update
- * can be (the decoder leaves that to buurt_chunk_verify()).
+ * Input byte 0, modulo 4, picks what the rest is: 0 a request, 1 a
+ * reply to "hello", 2 to "heads", 3 to "fetch".  Federation frames are
+ * canonical (M14 included), so whatever decodes must encode back to
+ * exactly the input's bytes, with two exceptions the spec allows: an
+ * error reply names its code in "error" in words the decoder does not
+ * keep (it must still encode, and re-decode to the same code and
+ * field), and a fetch item may carry "erase": nil where the encoder
+ * leaves the key out (7 bytes per item; the re-encoding must decode to
+ * the same items).  A fetch reply the encoder refuses must hold an
+ * update or proof longer than any update can be (the decoder leaves
+ * that to buurt_chunk_verify()).
  */
 #include <stdbool.h>
 #include <stdint.h>

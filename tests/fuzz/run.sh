@@ -9,8 +9,9 @@
 # then the same figures machine-readable for long.sh:
 #   FUZZSTAT fuzz_mp 81234 9 0 0 0 0
 # Exits 0 only if libFuzzer finished cleanly after at least 1000
-# executions (a failed check of a target is a crash: it abort()s); on a finding it prints libFuzzer's report and the input in
-# hex, and keeps the input in ${FUZZ_ARTIFACTS:-$PWD/fuzz-artifacts}.
+# executions (a target's failed check counts as a crash: it abort()s).
+# On a finding it prints libFuzzer's report and the input in hex, and
+# keeps the input in ${FUZZ_ARTIFACTS:-$PWD/fuzz-artifacts}.
 set -u
 
 exe=$1
@@ -27,8 +28,9 @@ nseeds=$(find "$work/corpus" -type f | wc -l)
 
 # Leaks are failures; UBSan stops at its first report so that libFuzzer
 # reports it with the input.
-export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
-export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+ASAN_OPTIONS="detect_leaks=1:halt_on_error=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+export ASAN_OPTIONS UBSAN_OPTIONS
 
 args=("$limit" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=512
 	-max_len=8192 -print_final_stats=1 -artifact_prefix="$work/artifacts/")
