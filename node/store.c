@@ -691,7 +691,28 @@ struct store_tail {
 	bool known;			/* looked up in this transaction */
 	bool empty;			/* log holds nothing */
 	uint8_t key[STORE_SEQ_KEY_LEN];	/* else its greatest key */
+	/*
+	 * Cursors of log and body that only ever append (NULL until the
+	 * first append): one left at the end by the append before finds
+	 * the end without searching the tree again (as mdb_load appends).
+	 * Any other write to their database closes them first, so their
+	 * position is never one that another write has moved.
+	 */
+	MDB_cursor *cur[2];
 };
+
+#define TAIL_LOG	0
+#define TAIL_BODY	1
+
+/* Close t's cursor of database which (TAIL_LOG, TAIL_BODY), if open. */
+static void
+store_tail_drop(struct store_tail *t, int which)
+{
+	if (t->cur[which] != NULL) {
+		mdb_cursor_close(t->cur[which]);
+		t->cur[which] = NULL;
+	}
+}
 
 /* Is kb past every key of log (and so of body)?  false when unsure. */
 static bool
@@ -724,21 +745,29 @@ store_tail_past(struct store *st, MDB_txn *txn, struct store_tail *t,
 }
 
 /*
- * mdb_put with MDB_APPEND when *append, else with flags.  LMDB refuses
- * an append that is not past its last key (MDB_KEYEXIST): then the put
- * is made the ordinary way and *append cleared, so a wrong guess costs
- * time, never data.
+ * Put into database which of t (dbi) with MDB_APPEND through its cursor
+ * when *append, else with mdb_put and flags.  LMDB refuses an append
+ * that is not past its last key (MDB_KEYEXIST): then the put is made the
+ * ordinary way and *append cleared, so a wrong guess costs time, never
+ * data.
  */
 static int
-store_put_tail(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, MDB_val *v,
-    unsigned flags, bool *append)
+store_put_tail(MDB_txn *txn, MDB_dbi dbi, struct store_tail *t, int which,
+    MDB_val *k, MDB_val *v, unsigned flags, bool *append)
 {
 	int rc;
 
-	if (*append && (rc = mdb_put(txn, dbi, k, v, MDB_APPEND)) !=
-	    MDB_KEYEXIST) {
-		return rc;
+	if (*append) {
+		if (t->cur[which] == NULL &&
+		    (rc = mdb_cursor_open(txn, dbi, &t->cur[which])) != 0) {
+			return rc;
+		}
+		rc = mdb_cursor_put(t->cur[which], k, v, MDB_APPEND);
+		if (rc != MDB_KEYEXIST) {
+			return rc;
+		}
 	}
+	store_tail_drop(t, which);
 	*append = false;
 	return mdb_put(txn, dbi, k, v, flags);
 }
@@ -762,8 +791,8 @@ store_put1(struct store *st, MDB_txn *txn, const struct store_update *u,
 	v.mv_data = (void *)u->update;
 	append = store_tail_past(st, txn, tail, kb);
 	guess = append;
-	if ((rc = store_put_tail(txn, st->log, &k, &v, MDB_NOOVERWRITE,
-	    &append)) != 0) {
+	if ((rc = store_put_tail(txn, st->log, tail, TAIL_LOG, &k, &v,
+	    MDB_NOOVERWRITE, &append)) != 0) {
 		/* A log entry past the head means the store is broken. */
 		return rc == MDB_KEYEXIST ? BUURT_ECORRUPT : store_err(rc);
 	}
@@ -786,8 +815,8 @@ store_put1(struct store *st, MDB_txn *txn, const struct store_update *u,
 	if (live) {
 		v.mv_size = u->body_len;
 		v.mv_data = (void *)u->body;
-		if ((rc = store_put_tail(txn, st->body, &k, &v, 0,
-		    &append)) != 0) {
+		if ((rc = store_put_tail(txn, st->body, tail, TAIL_BODY, &k,
+		    &v, 0, &append)) != 0) {
 			return store_err(rc);
 		}
 	}
@@ -820,9 +849,12 @@ store_put1(struct store *st, MDB_txn *txn, const struct store_update *u,
 	} else if (rc != 0) {
 		return store_err(rc);
 	}
-	if (env->op == BUURT_OP_ERASE &&
-	    (rc = store_erase_bodies(st, txn, env->ns, &rk)) != 0) {
-		return rc;
+	if (env->op == BUURT_OP_ERASE) {
+		/* Deletions from body: its appending cursor goes first. */
+		store_tail_drop(tail, TAIL_BODY);
+		if ((rc = store_erase_bodies(st, txn, env->ns, &rk)) != 0) {
+			return rc;
+		}
 	}
 	if (exists) {
 		v.mv_size = sizeof(rv);
@@ -909,6 +941,8 @@ store_apply(struct store *st, const struct store_update *u, size_t n,
 			goto out;
 		}
 	}
+	store_tail_drop(&tail, TAIL_LOG);
+	store_tail_drop(&tail, TAIL_BODY);
 	/* A failed commit has freed the transaction. */
 	rc = mdb_txn_commit(txn);
 	txn = NULL;
@@ -918,6 +952,8 @@ store_apply(struct store *st, const struct store_update *u, size_t n,
 	}
 out:
 	if (txn != NULL) {
+		store_tail_drop(&tail, TAIL_LOG);
+		store_tail_drop(&tail, TAIL_BODY);
 		mdb_txn_abort(txn);
 	}
 	return rc;
