@@ -38,18 +38,25 @@ be(const uint8_t *p, size_t n)
 	return v;
 }
 
-/* Eight bytes of ASCII with no NUL among them? */
-static bool
-ascii8(const uint8_t *s)
+/* nw words of eight bytes of ASCII with no NUL among them? */
+static inline bool
+ascii_words(const uint8_t *s, size_t nw)
 {
 	const uint64_t ones = 0x0101010101010101ULL;
 	const uint64_t highs = 0x8080808080808080ULL;
-	uint64_t w;
+	uint64_t w, any = 0;
+	size_t k;
 
-	/* memcpy: s need not be aligned. */
-	memcpy(&w, s, sizeof(w));
-	/* A high bit set; or a zero byte ((w - ones) & ~w finds one). */
-	return (w & highs) == 0 && ((w - ones) & ~w & highs) == 0;
+	for (k = 0; k < nw; k++) {
+		/* memcpy: s need not be aligned. */
+		memcpy(&w, s + 8 * k, sizeof(w));
+		/*
+		 * A high bit set; or, in a word without one, a zero byte
+		 * ((w - ones) & ~w sets its high bit).
+		 */
+		any |= w | ((w - ones) & ~w);
+	}
+	return (any & highs) == 0;
 }
 
 bool
@@ -61,8 +68,12 @@ buurt_utf8_valid(const uint8_t *s, size_t len)
 	while (i < len) {
 		uint8_t c;
 
-		/* Mostly ASCII text: eight bytes at a time while it is. */
-		if (len - i >= 8 && ascii8(s + i)) {
+		/* Mostly ASCII text: 32 or 8 bytes at a time while it is. */
+		if (len - i >= 32 && ascii_words(s + i, 4)) {
+			i += 32;
+			continue;
+		}
+		if (len - i >= 8 && ascii_words(s + i, 1)) {
 			i += 8;
 			continue;
 		}

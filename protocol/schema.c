@@ -435,6 +435,27 @@ find_field(const struct kind *k, const char *name, size_t len)
 }
 
 /*
+ * Are the nw words of eight bytes at p all printable ASCII (0x20 ..
+ * 0x7e)?  A word must have no high bit, nor then in w + 1 (0x7f), and no
+ * byte below 0x20 ((w - 0x20s) & ~w sets a high bit then).  memcpy: p
+ * need not be aligned.
+ */
+static inline bool
+printable_words(const uint8_t *p, size_t nw)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t highs = 0x8080808080808080ULL;
+	uint64_t w, any = 0;
+	size_t k;
+
+	for (k = 0; k < nw; k++) {
+		memcpy(&w, p + 8 * k, sizeof(w));
+		any |= w | (w + ones) | ((w - 0x20 * ones) & ~w);
+	}
+	return (any & highs) == 0;
+}
+
+/*
  * Is UTF-8 text p[0..n) free of control characters (C0, DEL and C1)?
  * Multi-line text may also hold newline and tab.  A 0xc2 byte is always a
  * lead byte in valid UTF-8, so C1 controls are 0xc2 0x80..0x9f.
@@ -442,24 +463,14 @@ find_field(const struct kind *k, const char *name, size_t len)
 static bool
 text_clean(const uint8_t *p, size_t n, bool multiline)
 {
-	const uint64_t ones = 0x0101010101010101ULL;
-	const uint64_t highs = 0x8080808080808080ULL;
-	uint64_t w;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		/*
-		 * Eight printable ASCII bytes (0x20 .. 0x7e) at a time: no
-		 * high bit in w, nor in w + 1 (0x7f), and no byte below
-		 * 0x20 ((w - 0x20s) & ~w sets a high bit then).  memcpy:
-		 * p need not be aligned.
-		 */
-		while (n - i >= 8) {
-			memcpy(&w, p + i, sizeof(w));
-			if (((w | (w + ones)) & highs) != 0 ||
-			    ((w - 0x20 * ones) & ~w & highs) != 0) {
-				break;
-			}
+		/* Printable ASCII 32 or 8 bytes at a time while it lasts. */
+		while (n - i >= 32 && printable_words(p + i, 4)) {
+			i += 32;
+		}
+		while (n - i >= 8 && printable_words(p + i, 1)) {
 			i += 8;
 		}
 		if (i == n) {

@@ -853,7 +853,7 @@ ref_utf8(const uint8_t *s, size_t n)
 }
 
 /*
- * buurt_utf8_valid reads ASCII eight bytes at a time: every sequence,
+ * buurt_utf8_valid reads ASCII 32 or 8 bytes at a time: every sequence,
  * good or bad, at every offset from an unaligned start, in and around
  * the eight-byte blocks, must get ref_utf8's answer.
  */
@@ -869,7 +869,7 @@ test_utf8_blocks(void **state)
 		"\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xff",
 		"\xc2\x41",
 	};
-	uint8_t buf[8 + 64];
+	uint8_t buf[8 + 80];
 	size_t i, len, pos, off, pl, cases = 0, bad = 0;
 	bool want;
 
@@ -877,7 +877,7 @@ test_utf8_blocks(void **state)
 	for (i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++) {
 		/* "" stands for a NUL byte. */
 		pl = pieces[i][0] == '\0' ? 1 : strlen(pieces[i]);
-		for (len = 0; len <= 40; len++) {
+		for (len = 0; len <= 72; len++) {
 			for (pos = 0; pos <= len; pos++) {
 				for (off = 0; off < 8; off++) {
 					uint8_t *p = buf + off;

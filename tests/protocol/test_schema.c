@@ -713,8 +713,8 @@ test_control_chars(void **state)
 }
 
 /*
- * Control characters are found wherever they stand: text is read eight
- * bytes at a time while it is printable ASCII.
+ * Control characters are found wherever they stand: text is read 32 or
+ * 8 bytes at a time while it is printable ASCII.
  */
 static void
 test_control_chars_blocks(void **state)
@@ -732,7 +732,7 @@ test_control_chars_blocks(void **state)
 		{ "\xc2\xa0", false, false }, { "\xc3\xa9", false, false },
 		{ "\xe2\x82\xac", false, false },
 	};
-	char text[64];
+	char text[96];
 	size_t i, len, pos, pl, texts = 0;
 	struct buurt_err err;
 	int rc;
@@ -740,7 +740,7 @@ test_control_chars_blocks(void **state)
 	(void)state;
 	for (i = 0; i < NELEM(pieces); i++) {
 		pl = strlen(pieces[i].s);
-		for (len = 1; len <= 40; len++) {
+		for (len = 1; len <= 72; len++) {
 			for (pos = 0; pos <= len; pos++) {
 				memset(text, 'a', len);
 				memcpy(text + pos, pieces[i].s, pl);
