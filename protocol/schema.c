@@ -411,8 +411,10 @@ find_kind(const char *name)
 	if (name == NULL) {
 		return NULL;
 	}
+	/* The first byte before the rest: this runs for every body. */
 	for (i = 0; i < NELEM(kinds); i++) {
-		if (strcmp(kinds[i].name, name) == 0) {
+		if (kinds[i].name[0] == name[0] &&
+		    strcmp(kinds[i].name, name) == 0) {
 			return &kinds[i];
 		}
 	}
@@ -424,10 +426,12 @@ find_field(const struct kind *k, const char *name, size_t len)
 {
 	size_t i;
 
-	for (i = 0; i < k->nfields; i++) {
+	/* No field name is empty; the first byte before the rest. */
+	for (i = 0; len > 0 && i < k->nfields; i++) {
 		const struct field *f = &k->fields[i];
 
-		if (strlen(f->name) == len && memcmp(f->name, name, len) == 0) {
+		if (f->name[0] == name[0] && strlen(f->name) == len &&
+		    memcmp(f->name, name, len) == 0) {
 			return f;
 		}
 	}

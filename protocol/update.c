@@ -151,17 +151,21 @@ put_str(struct wbuf *w, const char *s, size_t n)
 	put(w, s, n);
 }
 
+/*
+ * Is env a valid envelope?  With names false, kind and id are taken as
+ * checked already (buurt_envelope_decode read them with the same tests).
+ */
 static int
-envelope_valid(const struct buurt_envelope *env)
+envelope_check(const struct buurt_envelope *env, bool names)
 {
-	size_t klen = strnlen(env->kind, sizeof(env->kind));
-	size_t ilen = strnlen(env->id, sizeof(env->id));
-
 	if (env->version != BUURT_PROTOCOL_VERSION) {
 		return BUURT_EVERSION;
 	}
-	if (env->seq == 0 || !buurt_kind_valid(env->kind, klen) ||
-	    !buurt_id_valid(env->id, ilen) || env->body_len > BUURT_BODY_MAX) {
+	if (env->seq == 0 || (names &&
+	    (!buurt_kind_valid(env->kind, strnlen(env->kind,
+	    sizeof(env->kind))) ||
+	    !buurt_id_valid(env->id, strnlen(env->id, sizeof(env->id))))) ||
+	    env->body_len > BUURT_BODY_MAX) {
 		return BUURT_EFORMAT;
 	}
 	if (env->seq == 1 && memcmp(env->prev, zero_hash, 32) != 0) {
@@ -184,6 +188,12 @@ envelope_valid(const struct buurt_envelope *env)
 		return BUURT_EFORMAT;
 	}
 	return 0;
+}
+
+static int
+envelope_valid(const struct buurt_envelope *env)
+{
+	return envelope_check(env, true);
 }
 
 int
@@ -302,7 +312,8 @@ buurt_envelope_decode(struct buurt_envelope *env, const uint8_t *buf,
 		return BUURT_EFORMAT;
 	}
 	env->op = (unsigned)op;
-	return envelope_valid(env);
+	/* read_name checked kind and id. */
+	return envelope_check(env, false);
 }
 
 /* The signed bytes: the domain tag, then the envelope. */

@@ -524,6 +524,12 @@ test_unknown_kind(void **state)
 	assert_string_equal(err.field, "");
 	assert_int_equal(run("Initiative", min_initiative,
 	    NELEM(min_initiative), &err), BUURT_EKIND);
+	assert_int_equal(run("initiativ", min_initiative,
+	    NELEM(min_initiative), &err), BUURT_EKIND);
+	assert_int_equal(run("initiatives", min_initiative,
+	    NELEM(min_initiative), &err), BUURT_EKIND);
+	assert_int_equal(run("", min_initiative, NELEM(min_initiative),
+	    &err), BUURT_EKIND);
 	assert_int_equal(run(NULL, min_initiative, NELEM(min_initiative),
 	    &err), BUURT_EKIND);
 	assert_int_equal(run("event", min_initiative, NELEM(min_initiative),
@@ -1112,6 +1118,9 @@ test_unknown_field(void **state)
 	BAD("initiative", "x", S("x", "bar"));
 	BAD("initiative", "Title", S("Title", "Kookclub"));
 	BAD("initiative", "", S("", "empty name"));
+	/* A field's name cut short or run on is not that field. */
+	BAD("initiative", "titles", S("titles", "Kookclub"));
+	BAD("initiative", "tit", S("tit", "Kookclub"));
 
 	/* The field name in err is cut to fit. */
 	{
