@@ -775,7 +775,7 @@ store_put_tail(MDB_txn *txn, MDB_dbi dbi, struct store_tail *t, int which,
 /* Store one update that follows its head h, and advance h. */
 static int
 store_put1(struct store *st, MDB_txn *txn, const struct store_update *u,
-    struct store_head *h, struct store_tail *tail)
+    struct store_head *h, struct store_tail *tail, MDB_cursor **rec)
 {
 	const struct buurt_envelope *env = u->env;
 	uint8_t kb[STORE_SEQ_KEY_LEN], rkb[STORE_REC_KEY_MAX];
@@ -833,13 +833,17 @@ store_put1(struct store *st, MDB_txn *txn, const struct store_update *u,
 	/*
 	 * The record's new state, written at once if the record is new
 	 * (one key search, not a get and a put); if it exists, LMDB hands
-	 * back its old state, and it is overwritten below.
+	 * back its old state and leaves the cursor on it, and it is
+	 * overwritten in place below (nothing else writes to rec).
 	 */
 	store_be64(rv, env->seq);
 	rv[8] = live ? STORE_REC_LIVE : STORE_REC_ERASED;
 	v.mv_size = sizeof(rv);
 	v.mv_data = rv;
-	if ((rc = mdb_put(txn, st->rec, &rk, &v, MDB_NOOVERWRITE)) ==
+	if (*rec == NULL && (rc = mdb_cursor_open(txn, st->rec, rec)) != 0) {
+		return store_err(rc);
+	}
+	if ((rc = mdb_cursor_put(*rec, &rk, &v, MDB_NOOVERWRITE)) ==
 	    MDB_KEYEXIST) {
 		if (v.mv_size != STORE_REC_LEN) {
 			return BUURT_ECORRUPT;
@@ -859,7 +863,7 @@ store_put1(struct store *st, MDB_txn *txn, const struct store_update *u,
 	if (exists) {
 		v.mv_size = sizeof(rv);
 		v.mv_data = rv;
-		if ((rc = mdb_put(txn, st->rec, &rk, &v, 0)) != 0) {
+		if ((rc = mdb_cursor_put(*rec, &rk, &v, MDB_CURRENT)) != 0) {
 			return store_err(rc);
 		}
 	}
@@ -894,6 +898,7 @@ store_apply(struct store *st, const struct store_update *u, size_t n,
 	MDB_txn *txn = NULL;
 	struct store_bhead *b;
 	struct store_tail tail;
+	MDB_cursor *rec = NULL;
 	uint8_t hv[STORE_HEAD_LEN];
 	MDB_val k, v;
 	size_t i, nbh = 0, ndup = 0;
@@ -923,7 +928,8 @@ store_apply(struct store *st, const struct store_update *u, size_t n,
 		    (!u[i].body_erased && !u[i].body_matched &&
 		    (rc = buurt_body_match(u[i].env, u[i].body,
 		    u[i].body_len)) != 0) ||
-		    (rc = store_put1(st, txn, &u[i], &b->h, &tail)) != 0) {
+		    (rc = store_put1(st, txn, &u[i], &b->h, &tail,
+		    &rec)) != 0) {
 			goto out;
 		}
 		b->dirty = true;
@@ -943,6 +949,9 @@ store_apply(struct store *st, const struct store_update *u, size_t n,
 	}
 	store_tail_drop(&tail, TAIL_LOG);
 	store_tail_drop(&tail, TAIL_BODY);
+	if (rec != NULL) {
+		mdb_cursor_close(rec);
+	}
 	/* A failed commit has freed the transaction. */
 	rc = mdb_txn_commit(txn);
 	txn = NULL;
@@ -954,6 +963,9 @@ out:
 	if (txn != NULL) {
 		store_tail_drop(&tail, TAIL_LOG);
 		store_tail_drop(&tail, TAIL_BODY);
+		if (rec != NULL) {
+			mdb_cursor_close(rec);
+		}
 		mdb_txn_abort(txn);
 	}
 	return rc;
