@@ -1048,17 +1048,19 @@ repl_chunk_schema(const struct buurt_sync_reply *rp, int *bad)
 	*bad = 0;
 	for (i = 0; i < rp->n_items; i++) {
 		it = &rp->items[i];
-		if (it->env.op != BUURT_OP_PUT || it->body == NULL ||
-		    !buurt_schema_known(it->env.kind)) {
+		if (it->env.op != BUURT_OP_PUT || it->body == NULL) {
 			continue;
 		}
-		/* buurt_chunk_verify() checked the body's canonical form. */
+		/*
+		 * buurt_chunk_verify() checked the body's canonical form.
+		 * A kind without a schema (BUURT_EKIND) is not checked.
+		 */
 		rc = buurt_schema_validate_checked(it->env.kind, it->body,
 		    it->body_len, NULL);
 		if (rc == BUURT_ENOMEM) {
 			return rc;
 		}
-		if (rc != 0) {
+		if (rc != 0 && rc != BUURT_EKIND) {
 			*bad = rc;
 			return 0;
 		}
@@ -1301,14 +1303,17 @@ repl_on_update(struct repl *r, struct repl_peer *p, const uint8_t *topic,
 		rc = repl_held(r, &u);
 		return rc == BUURT_ENOMEM ? rc : 0;
 	}
-	if (pu.env.op == BUURT_OP_PUT && buurt_schema_known(pu.env.kind)) {
-		/* buurt_pub_update_verify() checked its canonical form. */
+	if (pu.env.op == BUURT_OP_PUT) {
+		/*
+		 * buurt_pub_update_verify() checked its canonical form.  A
+		 * kind without a schema (BUURT_EKIND) is not checked.
+		 */
 		rc = buurt_schema_validate_checked(pu.env.kind, pu.body,
 		    pu.body_len, NULL);
 		if (rc == BUURT_ENOMEM) {
 			return rc;
 		}
-		if (rc != 0) {
+		if (rc != 0 && rc != BUURT_EKIND) {
 			repl_reject(r, WHY_SCHEMA);
 			return 0;
 		}
