@@ -20,19 +20,22 @@ FIGURES = [
     "verify_1_adjacent", "verify_n_adjacent",
     "catchup_rate", "private_mib", "store_mib", "raw_mib",
     "query_first_page_ms", "query_scan_rate", "live_rate",
-    "writes_1", "writes_16",
+    "writes_1", "writes_16", "clone_rate",
+    "instr_verify", "instr_live", "instr_catchup",
 ] + ["prop_%s_hop%d_%s_ms" % (r, h, p) for r in ("100", "1000")
      for h in (1, 2) for p in ("p50", "p99", "max")]
 RATIOS = [
     "verify_n_vs_1", "catchup_vs_strfry", "catchup_vs_verify_1",
     "store_vs_raw", "live_vs_verify_1", "live_vs_verify_n", "live_vs_verify",
     "writes_1_vs_commit", "writes_16_vs_commit", "writes_16_vs_1",
+    "catchup_vs_clone", "instr_live_vs_verify",
 ]
 TARGETS = [
     "catchup_vs_clone", "catchup_vs_strfry", "private_mib", "store_vs_raw",
     "live_vs_verify", "live_verify_threads", "writes_1_vs_commit",
     "writes_16_vs_1",
     "prop_1000_hop1_p99_ms", "prop_1000_hop2_p99_ms",
+    "instr_live_vs_verify", "instr_catchup",
 ]
 
 

@@ -933,6 +933,87 @@ find_buurtd(const char *opt)
 	exit(2);
 }
 
+/* The number after "KEY": inside the object "SECTION": of json, or -1. */
+static double
+json_num(const char *json, const char *section, const char *key)
+{
+	char want[64];
+	const char *p;
+
+	(void)snprintf(want, sizeof(want), "\"%s\":", section);
+	if ((p = strstr(json, want)) == NULL) {
+		return -1;
+	}
+	(void)snprintf(want, sizeof(want), "\"%s\":", key);
+	if ((p = strstr(p, want)) == NULL) {
+		return -1;
+	}
+	return strtod(p + strlen(want), NULL);
+}
+
+/*
+ * Instructions per update under callgrind (tools/bench/instr.sh running
+ * buurt-instr, both from the build tree): the figures that do not drift
+ * with the machine's load.  Skipped, and said so, where valgrind or the
+ * two programs are missing (an installed buurt-bench).
+ */
+static void
+instructions(void)
+{
+	char self[PATH_MAX], prog[PATH_MAX + 32], cmd[2 * PATH_MAX + 128];
+	char out[8192], *slash;
+	double verify, live, catchup;
+	size_t got = 0, n;
+	ssize_t len;
+	FILE *fp;
+
+	section("instructions per update (callgrind, fixed workload)");
+	if ((len = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0) {
+		info("instr_skipped", "skipped: no path to buurt-instr", 1);
+		return;
+	}
+	self[len] = '\0';
+	if ((slash = strrchr(self, '/')) != NULL) {
+		*slash = '\0';
+	}
+	(void)snprintf(prog, sizeof(prog), "%s/bench/buurt-instr", self);
+	if (access(prog, X_OK) != 0 || access(BENCH_INSTR_SH, R_OK) != 0 ||
+	    system("valgrind --version >/dev/null 2>&1") != 0) {
+		info("instr_skipped", "skipped: no valgrind, buurt-instr or"
+		    " instr.sh", 1);
+		return;
+	}
+	(void)snprintf(cmd, sizeof(cmd), "sh '%s' --json '%s' 2>/dev/null",
+	    BENCH_INSTR_SH, prog);
+	if ((fp = popen(cmd, "r")) == NULL) {
+		bench_die("instr.sh: cannot run it");
+	}
+	while (got < sizeof(out) - 1 &&
+	    (n = fread(out + got, 1, sizeof(out) - 1 - got, fp)) > 0) {
+		got += n;
+	}
+	out[got] = '\0';
+	if (pclose(fp) != 0) {
+		bench_die("instr.sh failed");
+	}
+	verify = json_num(out, "verify", "per_update");
+	live = json_num(out, "live", "per_update");
+	catchup = json_num(out, "catchup", "per_update");
+	if (verify <= 0 || live <= 0 || catchup <= 0) {
+		bench_die("instr.sh: no figures in its output");
+	}
+	fig("instr_verify", "one Ed25519 verification", "instructions",
+	    verify);
+	fig("instr_live", "a live-ingested update", "instructions", live);
+	fig("instr_catchup", "a caught-up update", "instructions", catchup);
+	ratio("instr_live_vs_verify", "live update / one verification", live,
+	    verify);
+	target("instr_live_vs_verify", "instructions: live / verification",
+	    live / verify, '<', 1.15, true);
+	target("instr_catchup", "instructions per caught-up update", catchup,
+	    '<', 25000, true);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1258,6 +1339,7 @@ main(int argc, char **argv)
 	proc_node_stop(&nc);
 	proc_node_stop(&nb);
 	proc_node_stop(&na);
+	instructions();
 
 	t = bench_now() - t_all;
 	print_targets();
