@@ -2,17 +2,29 @@
  * store.c: the node's LMDB store (design D7); the only file that includes
  * lmdb.h.  store.h documents the databases; the byte layouts are:
  *
- *   key of log, body    ns(32) || seq(8 BE)                      40 bytes
- *   key of rec, ver     ns(32) || klen(1) || kind || id   34..129 bytes
+ *   key of log          ns(32) || seq(8 BE)                      40 bytes
+ *   value of log        ulen(2 BE) || update || body     2+ulen[+body]
+ *                       (ulen's top bit, STORE_LOG_BODY, says a body
+ *                       follows; a put whose body is erased, and an
+ *                       erase, have none)
+ *   key of ver          ns(32) || klen(1) || kind || id   34..129 bytes
+ *   value of ver        seq(8 BE) || state(1), one duplicate
+ *                       per version                                9 bytes
  *   value of head       seq(8 BE) || hash(32) || time(8 BE) ||
  *                       records(8 BE) || frozen(8 BE)             64 bytes
- *   value of rec        seq(8 BE) || state(1)                      9 bytes
- *   value of ver        seq(8 BE), one duplicate per version       8 bytes
  *   meta "format"       uint32 BE = STORE_FORMAT                   4 bytes
  *
  * Big-endian seqs make LMDB's byte order the seq order, so the log of a
  * namespace is one contiguous, ordered key range, and ver's duplicates
- * come out oldest first.
+ * come out oldest first: a record's last duplicate is its current
+ * version, and its state (STORE_REC_LIVE or STORE_REC_ERASED) is the
+ * record's.  The state of an older duplicate is what it was when that
+ * version was current, and nothing reads it.
+ * A body lives in its update's log value, not under a key of its own (a
+ * 40-byte key and a node per update less), and an erase rewrites the
+ * log values of its record's puts without their bodies.  Format 1 kept
+ * bodies in a database "body" and each record's current seq and state
+ * in "rec" (a second copy of ver's keys); it is refused at open.
  *
  * Every MDB_* and errno code is translated to BUURT_E* in store_err() and
  * nowhere else.  Every transaction that is not committed is aborted, and
@@ -33,7 +45,7 @@
 
 #include "store.h"
 
-#define STORE_FORMAT		1	/* meta "format"; bump on change */
+#define STORE_FORMAT		2	/* meta "format"; bump on change */
 #define STORE_MAXDBS		16	/* named databases, with room */
 #define STORE_MAXREADERS	126	/* LMDB's default reader table */
 #define STORE_MAP_DEFAULT	(16ULL << 20)
@@ -44,16 +56,16 @@
 #define STORE_REC_KEY_MAX	(BUURT_KEY_LEN + 1 + BUURT_KIND_MAX + \
 				    BUURT_ID_MAX)
 #define STORE_HEAD_LEN		(8 + BUURT_HASH_LEN + 8 + 8 + 8)
-#define STORE_REC_LEN		9
+#define STORE_VER_LEN		9	/* a duplicate of ver */
+#define STORE_LOG_HDR		2	/* ulen of a log value */
+#define STORE_LOG_BODY		0x8000	/* in ulen: a body follows */
 #define STORE_FORMAT_KEY	"format"
 
 struct store {
 	MDB_env *env;		/* the environment */
-	MDB_dbi log;		/* ns || seq -> update */
-	MDB_dbi body;		/* ns || seq -> body */
+	MDB_dbi log;		/* ns || seq -> ulen || update || body */
 	MDB_dbi head;		/* ns -> packed head */
-	MDB_dbi rec;		/* record key -> seq || state */
-	MDB_dbi ver;		/* record key -> seq (DUPSORT) */
+	MDB_dbi ver;		/* record key -> seq || state (DUPSORT) */
 	MDB_dbi meta;		/* name -> value (format version) */
 	MDB_dbi evidence;	/* ns || seq -> the other update */
 	MDB_dbi peer;		/* node id -> endpoint */
@@ -153,7 +165,7 @@ store_get32(const uint8_t *p)
 	    (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
-/* The key of log and body: ns || seq. */
+/* The key of log: ns || seq. */
 static void
 store_seqkey(uint8_t k[STORE_SEQ_KEY_LEN], const uint8_t *ns, uint64_t seq)
 {
@@ -162,7 +174,7 @@ store_seqkey(uint8_t k[STORE_SEQ_KEY_LEN], const uint8_t *ns, uint64_t seq)
 }
 
 /*
- * The key prefix of rec and ver for kind, with id appended when id is not
+ * The key prefix of ver for kind, with id appended when id is not
  * NULL.  The caller has checked the lengths; returns the key length.
  */
 static size_t
@@ -178,6 +190,81 @@ store_reckey(uint8_t k[STORE_REC_KEY_MAX], const uint8_t *ns,
 		idlen = 0;
 	}
 	return BUURT_KEY_LEN + 1 + klen + idlen;
+}
+
+/*
+ * The parts of log value v: the update, and the body if one follows
+ * (*has_body; body is empty when not).
+ */
+static int
+store_logval(const MDB_val *v, MDB_val *upd, MDB_val *body, bool *has_body)
+{
+	const uint8_t *p = v->mv_data;
+	size_t ulen;
+
+	if (v->mv_size < STORE_LOG_HDR) {
+		return BUURT_ECORRUPT;
+	}
+	ulen = (size_t)p[0] << 8 | p[1];
+	*has_body = (ulen & STORE_LOG_BODY) != 0;
+	ulen &= ~(size_t)STORE_LOG_BODY;
+	if (ulen == 0 || ulen > BUURT_UPDATE_MAX ||
+	    v->mv_size - STORE_LOG_HDR < ulen ||
+	    v->mv_size - STORE_LOG_HDR - ulen > BUURT_BODY_MAX ||
+	    (!*has_body && v->mv_size != STORE_LOG_HDR + ulen)) {
+		return BUURT_ECORRUPT;
+	}
+	upd->mv_size = ulen;
+	upd->mv_data = (void *)(p + STORE_LOG_HDR);
+	body->mv_size = v->mv_size - STORE_LOG_HDR - ulen;
+	body->mv_data = (void *)(p + STORE_LOG_HDR + ulen);
+	return 0;
+}
+
+/* Fill p, STORE_LOG_HDR + ulen [+ blen] bytes, with a log value. */
+static void
+store_logval_fill(uint8_t *p, const uint8_t *update, size_t ulen,
+    bool has_body, const uint8_t *body, size_t blen)
+{
+	size_t h = ulen | (has_body ? STORE_LOG_BODY : 0);
+
+	p[0] = (uint8_t)(h >> 8);
+	p[1] = (uint8_t)h;
+	memcpy(p + STORE_LOG_HDR, update, ulen);
+	if (has_body && blen > 0) {
+		memcpy(p + STORE_LOG_HDR + ulen, body, blen);
+	}
+}
+
+/* A duplicate of ver: its seq and state. */
+static int
+store_ver_unpack(const MDB_val *v, uint64_t *seq, uint8_t *state)
+{
+	const uint8_t *p = v->mv_data;
+
+	if (v->mv_size != STORE_VER_LEN ||
+	    (p[8] != STORE_REC_LIVE && p[8] != STORE_REC_ERASED)) {
+		return BUURT_ECORRUPT;
+	}
+	*seq = store_get64(p);
+	*state = p[8];
+	return 0;
+}
+
+/*
+ * The current version of the record at ver cursor cur, its last
+ * duplicate: seq and state.  The caller's key is left alone.
+ */
+static int
+store_ver_last(MDB_cursor *cur, uint64_t *seq, uint8_t *state)
+{
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = mdb_cursor_get(cur, &k, &v, MDB_LAST_DUP)) != 0) {
+		return store_err(rc);
+	}
+	return store_ver_unpack(&v, seq, state);
 }
 
 static void
@@ -364,12 +451,8 @@ store_format(struct store *st)
 	}
 	if ((rc = store_err(mdb_dbi_open(txn, "log", MDB_CREATE,
 	    &st->log))) != 0 ||
-	    (rc = store_err(mdb_dbi_open(txn, "body", MDB_CREATE,
-	    &st->body))) != 0 ||
 	    (rc = store_err(mdb_dbi_open(txn, "head", MDB_CREATE,
 	    &st->head))) != 0 ||
-	    (rc = store_err(mdb_dbi_open(txn, "rec", MDB_CREATE,
-	    &st->rec))) != 0 ||
 	    (rc = store_err(mdb_dbi_open(txn, "ver",
 	    MDB_CREATE | MDB_DUPSORT, &st->ver))) != 0 ||
 	    (rc = store_err(mdb_dbi_open(txn, "evidence", MDB_CREATE,
@@ -623,7 +706,8 @@ static int
 store_held(struct store *st, MDB_txn *txn, const struct store_update *u)
 {
 	uint8_t kb[STORE_SEQ_KEY_LEN];
-	MDB_val k, v;
+	MDB_val k, v, upd, body;
+	bool has_body;
 	int rc;
 
 	store_seqkey(kb, u->env->ns, u->env->seq);
@@ -635,41 +719,65 @@ store_held(struct store *st, MDB_txn *txn, const struct store_update *u)
 	if (rc != 0) {
 		return store_err(rc);
 	}
-	if (v.mv_size != u->update_len ||
-	    memcmp(v.mv_data, u->update, u->update_len) != 0) {
+	if ((rc = store_logval(&v, &upd, &body, &has_body)) != 0) {
+		return rc;
+	}
+	if (upd.mv_size != u->update_len ||
+	    memcmp(upd.mv_data, u->update, u->update_len) != 0) {
 		return BUURT_EEQUIVOCATION;
 	}
 	return 0;
 }
 
-/* Delete the bodies of every version of the record with key rk. */
+/*
+ * Take the bodies out of the log values of every version of the record
+ * with key rk: each value with a body is written again without it.
+ */
 static int
 store_erase_bodies(struct store *st, MDB_txn *txn, const uint8_t *ns,
-    MDB_val *rk)
+    const MDB_val *rk)
 {
 	MDB_cursor *cur = NULL;
-	uint8_t kb[STORE_SEQ_KEY_LEN];
-	MDB_val k, v, bk;
+	uint8_t kb[STORE_SEQ_KEY_LEN], ub[BUURT_UPDATE_MAX], state;
+	MDB_val k, v, lk, lv, upd, body;
+	uint64_t seq;
+	bool has_body;
 	int rc;
 
 	if ((rc = store_err(mdb_cursor_open(txn, st->ver, &cur))) != 0) {
 		goto out;
 	}
 	k = *rk;
-	bk.mv_size = sizeof(kb);
-	bk.mv_data = kb;
+	lk.mv_size = sizeof(kb);
+	lk.mv_data = kb;
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET); rc == 0;
 	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
-		if (v.mv_size != 8) {
-			rc = BUURT_ECORRUPT;
+		if ((rc = store_ver_unpack(&v, &seq, &state)) != 0) {
 			goto out;
 		}
-		store_seqkey(kb, ns, store_get64(v.mv_data));
-		if ((rc = mdb_del(txn, st->body, &bk, NULL)) != 0 &&
-		    rc != MDB_NOTFOUND) {
+		store_seqkey(kb, ns, seq);
+		if ((rc = mdb_get(txn, st->log, &lk, &lv)) == MDB_NOTFOUND) {
+			rc = BUURT_ECORRUPT;	/* ver points at nothing */
+			goto out;
+		}
+		if (rc != 0) {
 			rc = store_err(rc);
 			goto out;
 		}
+		if ((rc = store_logval(&lv, &upd, &body, &has_body)) != 0) {
+			goto out;
+		}
+		if (!has_body) {
+			continue;
+		}
+		/* The put moves the old value: copy the update first. */
+		memcpy(ub, upd.mv_data, upd.mv_size);
+		lv.mv_size = STORE_LOG_HDR + upd.mv_size;
+		if ((rc = mdb_put(txn, st->log, &lk, &lv, MDB_RESERVE)) != 0) {
+			rc = store_err(rc);
+			goto out;
+		}
+		store_logval_fill(lv.mv_data, ub, upd.mv_size, false, NULL, 0);
 	}
 	rc = rc == MDB_NOTFOUND ? 0 : store_err(rc);
 out:
@@ -683,38 +791,33 @@ out:
  * The greatest key of log in a write transaction, once looked up: a key
  * past it may go in with MDB_APPEND, which skips the key search and
  * fills pages instead of splitting them in half (a namespace caught up
- * from scratch arrives in key order).  Every key of body is a key of log
- * (a body is kept under its update's key, and log keys are never
- * deleted), so a key past log's last is past body's last too.
+ * from scratch arrives in key order).
  */
 struct store_tail {
 	bool known;			/* looked up in this transaction */
 	bool empty;			/* log holds nothing */
 	uint8_t key[STORE_SEQ_KEY_LEN];	/* else its greatest key */
 	/*
-	 * Cursors of log and body that only ever append (NULL until the
-	 * first append): one left at the end by the append before finds
-	 * the end without searching the tree again (as mdb_load appends).
-	 * Any other write to their database closes them first, so their
-	 * position is never one that another write has moved.
+	 * A cursor of log that only ever appends (NULL until the first
+	 * append): left at the end by the append before, it finds the end
+	 * without searching the tree again (as mdb_load appends).  Any
+	 * other write to log closes it first, so its position is never one
+	 * that another write has moved.
 	 */
-	MDB_cursor *cur[2];
+	MDB_cursor *cur;
 };
 
-#define TAIL_LOG	0
-#define TAIL_BODY	1
-
-/* Close t's cursor of database which (TAIL_LOG, TAIL_BODY), if open. */
+/* Close t's cursor, if open. */
 static void
-store_tail_drop(struct store_tail *t, int which)
+store_tail_drop(struct store_tail *t)
 {
-	if (t->cur[which] != NULL) {
-		mdb_cursor_close(t->cur[which]);
-		t->cur[which] = NULL;
+	if (t->cur != NULL) {
+		mdb_cursor_close(t->cur);
+		t->cur = NULL;
 	}
 }
 
-/* Is kb past every key of log (and so of body)?  false when unsure. */
+/* Is kb past every key of log?  false when unsure. */
 static bool
 store_tail_past(struct store *st, MDB_txn *txn, struct store_tail *t,
     const uint8_t kb[STORE_SEQ_KEY_LEN])
@@ -745,65 +848,72 @@ store_tail_past(struct store *st, MDB_txn *txn, struct store_tail *t,
 }
 
 /*
- * Put into database which of t (dbi) with MDB_APPEND through its cursor
- * when *append, else with mdb_put and flags.  LMDB refuses an append
- * that is not past its last key (MDB_KEYEXIST): then the put is made the
- * ordinary way and *append cleared, so a wrong guess costs time, never
- * data.
+ * Put into log (dbi) with MDB_APPEND through t's cursor when *append,
+ * else with mdb_put and flags (MDB_RESERVE in flags goes with either).
+ * LMDB refuses an append that is not past its last key (MDB_KEYEXIST):
+ * then the put is made the ordinary way and *append cleared, so a wrong
+ * guess costs time, never data.
  */
 static int
-store_put_tail(MDB_txn *txn, MDB_dbi dbi, struct store_tail *t, int which,
+store_put_tail(MDB_txn *txn, MDB_dbi dbi, struct store_tail *t,
     MDB_val *k, MDB_val *v, unsigned flags, bool *append)
 {
 	int rc;
 
 	if (*append) {
-		if (t->cur[which] == NULL &&
-		    (rc = mdb_cursor_open(txn, dbi, &t->cur[which])) != 0) {
+		if (t->cur == NULL &&
+		    (rc = mdb_cursor_open(txn, dbi, &t->cur)) != 0) {
 			return rc;
 		}
-		rc = mdb_cursor_put(t->cur[which], k, v, MDB_APPEND);
+		rc = mdb_cursor_put(t->cur, k, v,
+		    MDB_APPEND | (flags & MDB_RESERVE));
 		if (rc != MDB_KEYEXIST) {
 			return rc;
 		}
 	}
-	store_tail_drop(t, which);
+	store_tail_drop(t);
 	*append = false;
 	return mdb_put(txn, dbi, k, v, flags);
 }
 
-/* Store one update that follows its head h, and advance h. */
+/*
+ * Store one update that follows its head h, and advance h.  *ver is the
+ * transaction's cursor of ver, opened on first use.
+ */
 static int
 store_put1(struct store *st, MDB_txn *txn, const struct store_update *u,
-    struct store_head *h, struct store_tail *tail, MDB_cursor **rec)
+    struct store_head *h, struct store_tail *tail, MDB_cursor **ver)
 {
 	const struct buurt_envelope *env = u->env;
 	uint8_t kb[STORE_SEQ_KEY_LEN], rkb[STORE_REC_KEY_MAX];
-	uint8_t rv[STORE_REC_LEN], seqb[8];
-	MDB_val k, v, rk;
-	bool was_live = false, exists = false, live, append, guess;
+	uint8_t vb[STORE_VER_LEN], state;
+	MDB_val k, v, rk, gk;
+	uint64_t seq;
+	bool was_live = false, live, append, guess;
 	int rc;
 
+	/* A put whose body was erased is a version already erased. */
+	live = env->op == BUURT_OP_PUT && !u->body_erased;
 	store_seqkey(kb, env->ns, env->seq);
 	k.mv_size = sizeof(kb);
 	k.mv_data = kb;
-	v.mv_size = u->update_len;
-	v.mv_data = (void *)u->update;
+	v.mv_size = STORE_LOG_HDR + u->update_len + (live ? u->body_len : 0);
+	v.mv_data = NULL;
 	append = store_tail_past(st, txn, tail, kb);
 	guess = append;
-	if ((rc = store_put_tail(txn, st->log, tail, TAIL_LOG, &k, &v,
-	    MDB_NOOVERWRITE, &append)) != 0) {
+	if ((rc = store_put_tail(txn, st->log, tail, &k, &v,
+	    MDB_NOOVERWRITE | MDB_RESERVE, &append)) != 0) {
 		/* A log entry past the head means the store is broken. */
 		return rc == MDB_KEYEXIST ? BUURT_ECORRUPT : store_err(rc);
 	}
+	store_logval_fill(v.mv_data, u->update, u->update_len, live, u->body,
+	    u->body_len);
 	if (append) {
 		memcpy(tail->key, kb, sizeof(kb));
 		tail->empty = false;
 	} else if (guess) {
 		tail->known = false;	/* wrong: look it up again */
 	}
-	/* A put whose body was erased is a version already erased. */
-	live = env->op == BUURT_OP_PUT && !u->body_erased;
 	if (u->body_erased && u->erase != NULL && u->erase_len > 0 &&
 	    u->erase_len <= BUURT_UPDATE_MAX) {
 		v.mv_size = u->erase_len;
@@ -812,60 +922,37 @@ store_put1(struct store *st, MDB_txn *txn, const struct store_update *u,
 			return store_err(rc);
 		}
 	}
-	if (live) {
-		v.mv_size = u->body_len;
-		v.mv_data = (void *)u->body;
-		if ((rc = store_put_tail(txn, st->body, tail, TAIL_BODY, &k,
-		    &v, 0, &append)) != 0) {
-			return store_err(rc);
-		}
-	}
 
+	/* The record's current version, if any: its last duplicate. */
 	rk.mv_size = store_reckey(rkb, env->ns, env->kind, strlen(env->kind),
 	    env->id, strlen(env->id));
 	rk.mv_data = rkb;
-	store_be64(seqb, env->seq);
-	v.mv_size = sizeof(seqb);
-	v.mv_data = seqb;
-	if ((rc = mdb_put(txn, st->ver, &rk, &v, 0)) != 0) {
+	gk = rk;
+	if (*ver == NULL && (rc = mdb_cursor_open(txn, st->ver, ver)) != 0) {
 		return store_err(rc);
 	}
-	/*
-	 * The record's new state, written at once if the record is new
-	 * (one key search, not a get and a put); if it exists, LMDB hands
-	 * back its old state and leaves the cursor on it, and it is
-	 * overwritten in place below (nothing else writes to rec).
-	 */
-	store_be64(rv, env->seq);
-	rv[8] = live ? STORE_REC_LIVE : STORE_REC_ERASED;
-	v.mv_size = sizeof(rv);
-	v.mv_data = rv;
-	if (*rec == NULL && (rc = mdb_cursor_open(txn, st->rec, rec)) != 0) {
-		return store_err(rc);
-	}
-	if ((rc = mdb_cursor_put(*rec, &rk, &v, MDB_NOOVERWRITE)) ==
-	    MDB_KEYEXIST) {
-		if (v.mv_size != STORE_REC_LEN) {
-			return BUURT_ECORRUPT;
+	if ((rc = mdb_cursor_get(*ver, &gk, &v, MDB_SET)) == 0) {
+		if ((rc = store_ver_last(*ver, &seq, &state)) != 0) {
+			return rc;
 		}
-		was_live = ((const uint8_t *)v.mv_data)[8] == STORE_REC_LIVE;
-		exists = true;
-	} else if (rc != 0) {
+		was_live = state == STORE_REC_LIVE;
+	} else if (rc != MDB_NOTFOUND) {
 		return store_err(rc);
 	}
 	if (env->op == BUURT_OP_ERASE) {
-		/* Deletions from body: its appending cursor goes first. */
-		store_tail_drop(tail, TAIL_BODY);
+		/* Rewrites in log: its appending cursor goes first. */
+		store_tail_drop(tail);
 		if ((rc = store_erase_bodies(st, txn, env->ns, &rk)) != 0) {
 			return rc;
 		}
 	}
-	if (exists) {
-		v.mv_size = sizeof(rv);
-		v.mv_data = rv;
-		if ((rc = mdb_cursor_put(*rec, &rk, &v, MDB_CURRENT)) != 0) {
-			return store_err(rc);
-		}
+	/* The new version sorts last: its seq is the greatest. */
+	store_be64(vb, env->seq);
+	vb[8] = live ? STORE_REC_LIVE : STORE_REC_ERASED;
+	v.mv_size = sizeof(vb);
+	v.mv_data = vb;
+	if ((rc = mdb_cursor_put(*ver, &rk, &v, 0)) != 0) {
+		return store_err(rc);
 	}
 
 	if (live && !was_live) {
@@ -898,7 +985,7 @@ store_apply(struct store *st, const struct store_update *u, size_t n,
 	MDB_txn *txn = NULL;
 	struct store_bhead *b;
 	struct store_tail tail;
-	MDB_cursor *rec = NULL;
+	MDB_cursor *ver = NULL;
 	uint8_t hv[STORE_HEAD_LEN];
 	MDB_val k, v;
 	size_t i, nbh = 0, ndup = 0;
@@ -929,7 +1016,7 @@ store_apply(struct store *st, const struct store_update *u, size_t n,
 		    (rc = buurt_body_match(u[i].env, u[i].body,
 		    u[i].body_len)) != 0) ||
 		    (rc = store_put1(st, txn, &u[i], &b->h, &tail,
-		    &rec)) != 0) {
+		    &ver)) != 0) {
 			goto out;
 		}
 		b->dirty = true;
@@ -947,10 +1034,9 @@ store_apply(struct store *st, const struct store_update *u, size_t n,
 			goto out;
 		}
 	}
-	store_tail_drop(&tail, TAIL_LOG);
-	store_tail_drop(&tail, TAIL_BODY);
-	if (rec != NULL) {
-		mdb_cursor_close(rec);
+	store_tail_drop(&tail);
+	if (ver != NULL) {
+		mdb_cursor_close(ver);
 	}
 	/* A failed commit has freed the transaction. */
 	rc = mdb_txn_commit(txn);
@@ -961,10 +1047,9 @@ store_apply(struct store *st, const struct store_update *u, size_t n,
 	}
 out:
 	if (txn != NULL) {
-		store_tail_drop(&tail, TAIL_LOG);
-		store_tail_drop(&tail, TAIL_BODY);
-		if (rec != NULL) {
-			mdb_cursor_close(rec);
+		store_tail_drop(&tail);
+		if (ver != NULL) {
+			mdb_cursor_close(ver);
 		}
 		mdb_txn_abort(txn);
 	}
@@ -1133,58 +1218,33 @@ store_dup(const void *p, size_t len)
 }
 
 /*
- * store_item_load: item seq of ns into *it, its update given as upd (a
- * log value in txn), its body looked up.  On failure *it holds nothing.
+ * store_item_load: item seq into *it from its log value lv (in a
+ * transaction).  On failure *it holds nothing.
  */
 static int
-store_item_load(struct store *st, MDB_txn *txn, const uint8_t *ns,
-    uint64_t seq, const MDB_val *upd, struct store_item *it)
+store_item_load(uint64_t seq, const MDB_val *lv, struct store_item *it)
 {
-	uint8_t kb[STORE_SEQ_KEY_LEN];
-	MDB_val k, v;
+	MDB_val upd, body;
+	bool has_body;
 	int rc;
 
 	memset(it, 0, sizeof(*it));
-	if (upd->mv_size == 0 || upd->mv_size > BUURT_UPDATE_MAX) {
-		return BUURT_ECORRUPT;
+	if ((rc = store_logval(lv, &upd, &body, &has_body)) != 0) {
+		return rc;
 	}
-	store_seqkey(kb, ns, seq);
-	k.mv_size = sizeof(kb);
-	k.mv_data = kb;
-	if ((rc = mdb_get(txn, st->body, &k, &v)) != 0 &&
-	    rc != MDB_NOTFOUND) {
-		return store_err(rc);
-	}
-	if (rc == 0) {
-		if (v.mv_size > BUURT_BODY_MAX) {
-			return BUURT_ECORRUPT;
-		}
-		if ((it->body = store_dup(v.mv_data, v.mv_size)) == NULL) {
+	if (has_body) {
+		if ((it->body = store_dup(body.mv_data, body.mv_size)) ==
+		    NULL) {
 			return BUURT_ENOMEM;
 		}
-		it->body_len = v.mv_size;
+		it->body_len = body.mv_size;
 	}
-	if ((it->update = store_dup(upd->mv_data, upd->mv_size)) == NULL) {
+	if ((it->update = store_dup(upd.mv_data, upd.mv_size)) == NULL) {
 		store_item_fini(it);
 		return BUURT_ENOMEM;
 	}
-	it->update_len = upd->mv_size;
+	it->update_len = upd.mv_size;
 	it->seq = seq;
-	return 0;
-}
-
-/* The rec value v: its seq and state. */
-static int
-store_rec_unpack(const MDB_val *v, uint64_t *seq, uint8_t *state)
-{
-	const uint8_t *p = v->mv_data;
-
-	if (v->mv_size != STORE_REC_LEN ||
-	    (p[8] != STORE_REC_LIVE && p[8] != STORE_REC_ERASED)) {
-		return BUURT_ECORRUPT;
-	}
-	*seq = store_get64(p);
-	*state = p[8];
 	return 0;
 }
 
@@ -1202,12 +1262,12 @@ store_item_seq(struct store *st, MDB_txn *txn, const uint8_t *ns,
 	k.mv_size = sizeof(kb);
 	k.mv_data = kb;
 	if ((rc = mdb_get(txn, st->log, &k, &v)) == MDB_NOTFOUND) {
-		return BUURT_ECORRUPT;	/* rec points at nothing */
+		return BUURT_ECORRUPT;	/* ver points at nothing */
 	}
 	if (rc != 0) {
 		return store_err(rc);
 	}
-	return store_item_load(st, txn, ns, seq, &v, it);
+	return store_item_load(seq, &v, it);
 }
 
 /*
@@ -1255,6 +1315,7 @@ store_erase_proof(struct store *st, MDB_txn *txn, const uint8_t *ns,
 	rk.mv_size = store_reckey(rkb, ns, env.kind, strlen(env.kind),
 	    env.id, strlen(env.id));
 	rk.mv_data = rkb;
+	/* seq + 1 alone sorts before seq + 1 || state, after seq || state. */
 	store_be64(sb, env.seq + 1);
 	v.mv_size = sizeof(sb);
 	v.mv_data = sb;
@@ -1263,7 +1324,7 @@ store_erase_proof(struct store *st, MDB_txn *txn, const uint8_t *ns,
 	}
 	for (rc = mdb_cursor_get(cur, &rk, &v, MDB_GET_BOTH_RANGE); rc == 0;
 	    rc = mdb_cursor_get(cur, &rk, &v, MDB_NEXT_DUP)) {
-		if (v.mv_size != 8) {
+		if (v.mv_size != STORE_VER_LEN) {
 			rc = BUURT_ECORRUPT;
 			goto out;
 		}
@@ -1299,6 +1360,7 @@ store_get(struct store *st, const uint8_t ns[BUURT_KEY_LEN],
     const char *kind, const char *id, struct store_item *out)
 {
 	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
 	uint8_t rkb[STORE_REC_KEY_MAX], state;
 	MDB_val k, v;
 	size_t klen, idlen;
@@ -1323,12 +1385,16 @@ store_get(struct store *st, const uint8_t ns[BUURT_KEY_LEN],
 	if ((rc = store_begin(st, MDB_RDONLY, &txn)) != 0) {
 		goto out;
 	}
-	if ((rc = store_err(mdb_get(txn, st->rec, &k, &v))) != 0 ||
-	    (rc = store_rec_unpack(&v, &seq, &state)) != 0) {
+	if ((rc = store_err(mdb_cursor_open(txn, st->ver, &cur))) != 0 ||
+	    (rc = store_err(mdb_cursor_get(cur, &k, &v, MDB_SET))) != 0 ||
+	    (rc = store_ver_last(cur, &seq, &state)) != 0) {
 		goto out;
 	}
 	rc = store_item_seq(st, txn, ns, seq, out);
 out:
+	if (cur != NULL) {
+		mdb_cursor_close(cur);
+	}
 	if (txn != NULL) {
 		mdb_txn_abort(txn);
 	}
@@ -1407,20 +1473,20 @@ store_list(struct store *st, const uint8_t ns[BUURT_KEY_LEN],
 	k.mv_size = store_reckey(kb, ns, kind, klen, after, alen);
 	k.mv_data = kb;
 	if ((rc = store_begin(st, MDB_RDONLY, &txn)) != 0 ||
-	    (rc = store_err(mdb_cursor_open(txn, st->rec, &cur))) != 0) {
+	    (rc = store_err(mdb_cursor_open(txn, st->ver, &cur))) != 0) {
 		goto out;
 	}
 	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
 	/* Strictly after `after`: skip an exact match. */
 	if (rc == 0 && alen > 0 && k.mv_size == plen + alen &&
 	    memcmp(k.mv_data, kb, plen + alen) == 0) {
-		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_NODUP);
 	}
-	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_NODUP)) {
 		if (k.mv_size <= plen || memcmp(k.mv_data, kb, plen) != 0) {
 			break;		/* past the kind */
 		}
-		if ((rc = store_rec_unpack(&v, &seq, &state)) != 0) {
+		if ((rc = store_ver_last(cur, &seq, &state)) != 0) {
 			goto out;
 		}
 		if (state == STORE_REC_ERASED) {
@@ -1500,7 +1566,7 @@ store_log(struct store *st, const uint8_t ns[BUURT_KEY_LEN],
 			out->more = true;
 			break;
 		}
-		if ((rc = store_item_load(st, txn, ns,
+		if ((rc = store_item_load(
 		    store_get64((const uint8_t *)k.mv_data + BUURT_KEY_LEN),
 		    &v, &it)) != 0 ||
 		    (it.body == NULL &&
@@ -1595,24 +1661,26 @@ store_scan_body(struct store *st, MDB_txn *txn, const struct store_query *q,
     const uint8_t *ns, uint64_t seq, size_t *filtered, bool *match)
 {
 	uint8_t kb[STORE_SEQ_KEY_LEN];
-	MDB_val k, v;
+	MDB_val k, v, upd, body;
+	bool has_body;
 	int rc;
 
 	*match = false;
 	store_seqkey(kb, ns, seq);
 	k.mv_size = sizeof(kb);
 	k.mv_data = kb;
-	if ((rc = mdb_get(txn, st->body, &k, &v)) == MDB_NOTFOUND) {
-		return 0;
+	if ((rc = mdb_get(txn, st->log, &k, &v)) == MDB_NOTFOUND) {
+		return BUURT_ECORRUPT;	/* ver points at nothing */
 	}
 	if (rc != 0) {
 		return store_err(rc);
 	}
-	if (v.mv_size > BUURT_BODY_MAX) {
-		return BUURT_ECORRUPT;
+	if ((rc = store_logval(&v, &upd, &body, &has_body)) != 0 ||
+	    !has_body) {
+		return rc;
 	}
-	*filtered += v.mv_size;
-	return q->filter(q->filter_ctx, v.mv_data, v.mv_size, match);
+	*filtered += body.mv_size;
+	return q->filter(q->filter_ctx, body.mv_data, body.mv_size, match);
 }
 
 int
@@ -1658,7 +1726,7 @@ store_scan(struct store *st, const struct store_query *q,
 		plen = BUURT_KEY_LEN;
 	}
 	if ((rc = store_begin(st, MDB_RDONLY, &txn)) != 0 ||
-	    (rc = store_err(mdb_cursor_open(txn, st->rec, &cur))) != 0) {
+	    (rc = store_err(mdb_cursor_open(txn, st->ver, &cur))) != 0) {
 		goto out;
 	}
 	/* Start at the later of the range's start and the cursor. */
@@ -1670,7 +1738,7 @@ store_scan(struct store *st, const struct store_query *q,
 		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
 		if (rc == 0 && k.mv_size == q->after_len &&
 		    memcmp(k.mv_data, q->after, q->after_len) == 0) {
-			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_NODUP);
 		}
 	} else if (plen > 0) {
 		k.mv_size = plen;
@@ -1721,7 +1789,7 @@ store_scan(struct store *st, const struct store_query *q,
 			rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
 			continue;
 		}
-		if ((rc = store_rec_unpack(&v, &seq, &state)) != 0) {
+		if ((rc = store_ver_last(cur, &seq, &state)) != 0) {
 			goto out;
 		}
 		match = state == STORE_REC_LIVE;
@@ -1730,7 +1798,7 @@ store_scan(struct store *st, const struct store_query *q,
 			goto out;
 		}
 		if (!match) {
-			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_NODUP);
 			continue;
 		}
 		if (out->n == q->limit) {
@@ -1750,7 +1818,7 @@ store_scan(struct store *st, const struct store_query *q,
 		}
 		memcpy(ikey, last, lastlen);
 		ilen = lastlen;
-		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_NODUP);
 	}
 	if (rc != 0 && rc != MDB_NOTFOUND) {
 		rc = store_err(rc);
@@ -1805,7 +1873,7 @@ store_counts(struct store *st, const uint8_t *ns, size_t max,
 		return BUURT_EINVAL;
 	}
 	if ((rc = store_begin(st, MDB_RDONLY, &txn)) != 0 ||
-	    (rc = store_err(mdb_cursor_open(txn, st->rec, &cur))) != 0) {
+	    (rc = store_err(mdb_cursor_open(txn, st->ver, &cur))) != 0) {
 		goto out;
 	}
 	if (ns != NULL) {
@@ -1816,7 +1884,7 @@ store_counts(struct store *st, const uint8_t *ns, size_t max,
 	} else {
 		rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
 	}
-	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_NODUP)) {
 		kp = k.mv_data;
 		if (!store_key_check(kp, k.mv_size)) {
 			rc = BUURT_ECORRUPT;
@@ -1825,7 +1893,7 @@ store_counts(struct store *st, const uint8_t *ns, size_t max,
 		if (ns != NULL && memcmp(kp, ns, BUURT_KEY_LEN) != 0) {
 			break;
 		}
-		if ((rc = store_rec_unpack(&v, &seq, &state)) != 0) {
+		if ((rc = store_ver_last(cur, &seq, &state)) != 0) {
 			goto out;
 		}
 		if (state != STORE_REC_LIVE) {

@@ -4,13 +4,14 @@
  *
  * One environment per node, in its own directory, with named databases:
  *
- *   log    ns(32) || seq(8, big-endian)      -> envelope || signature
- *   body   ns(32) || seq(8, big-endian)      -> body bytes (absent once
+ *   log    ns(32) || seq(8, big-endian)      -> envelope || signature,
+ *                                               then the body (none once
  *                                               erased, and for erases)
  *   head   ns(32)                            -> struct store_head, packed
- *   rec    ns(32) || klen(1) || kind || id   -> seq(8) || state(1)
- *   ver    ns(32) || klen(1) || kind || id   -> seq(8)   (DUPSORT: every
- *                                               version of the record)
+ *   ver    ns(32) || klen(1) || kind || id   -> seq(8) || state(1)
+ *                                               (DUPSORT: every version
+ *                                               of the record, the last
+ *                                               the current one)
  *   meta   str                               -> bytes (format version)
  *   evidence ns(32) || seq(8)                -> an update that conflicts
  *                                               with the one in log
@@ -52,7 +53,7 @@ struct store_config {
 	uint64_t map_max;	/* largest map, bytes; 0 = 1 TiB */
 };
 
-/* Record states in `rec`. */
+/* Record states, of a record's last version in `ver`. */
 #define STORE_REC_LIVE		0	/* current version is a put */
 #define STORE_REC_ERASED	1	/* current version is an erase */
 
@@ -148,7 +149,7 @@ void store_close(struct store *st);
  * after the ones before it in the batch.  An update whose seq is already
  * held with identical bytes is skipped (counted in *dups, which may be
  * NULL); with different bytes it is equivocation.  A put stores its body
- * and makes it the record's current version; an erase deletes the bodies
+ * and makes it the record's current version; an erase removes the bodies
  * of every version of its record.  A put with body_erased (and no body)
  * is a version whose body is already gone: it becomes the record's
  * current version in the erased state (not counted in records), and the
@@ -204,7 +205,7 @@ int store_list(struct store *st, const uint8_t ns[BUURT_KEY_LEN],
     const char *kind, const char *after, size_t limit, size_t max_bytes,
     struct store_page *out);
 
-/* The longest key of rec: ns || klen || kind || id (a query cursor). */
+/* The longest key of ver: ns || klen || kind || id (a query cursor). */
 #define STORE_KEY_MAX	(BUURT_KEY_LEN + 1 + BUURT_KIND_MAX + BUURT_ID_MAX)
 
 /*
@@ -220,37 +221,37 @@ typedef int store_filter(void *ctx, const uint8_t *body, size_t len,
 struct store_query {
 	const uint8_t *ns;		/* one namespace, or NULL for all */
 	const char *kind;		/* one kind, or NULL for all */
-	const uint8_t *after;		/* a rec key (store_key_check'd) to
+	const uint8_t *after;		/* a ver key (store_key_check'd) to
 					 * continue after, or NULL */
 	size_t after_len;		/* its bytes */
 	store_filter *filter;		/* NULL: every live record */
 	void *filter_ctx;		/* passed to filter */
 	size_t limit;			/* most items, >= 1 */
 	size_t max_bytes;		/* as store_list */
-	size_t max_scan;		/* most rec entries looked at, >= 1 */
+	size_t max_scan;		/* most records looked at, >= 1 */
 	size_t max_filtered;		/* most body bytes handed to the
 					 * filter (the scan stops once they
 					 * reach it); 0 = no cap */
 };
 
 /*
- * store_scan: live records matching q, in rec key order (namespace, then
+ * store_scan: live records matching q, in ver key order (namespace, then
  * kind by length and bytes, then id bytewise), after q->after, within
- * q->limit and q->max_bytes as store_list.  At most q->max_scan rec
- * entries are looked at, and bodies are handed to the filter only until
- * q->max_filtered bytes have been: that is the scan's budget.  When
+ * q->limit and q->max_bytes as store_list.  At most q->max_scan records
+ * (keys of ver) are looked at, and bodies are handed to the filter only
+ * until q->max_filtered bytes have been: that is the scan's budget.  When
  * out->more is set, next[0..*next_len) is the key to pass
  * as q->after to go on: the last item's key, or, when the scan budget ran
  * out, the last key looked at (possibly with no item on the page).
  * Release out with store_page_fini.
- * Returns 0, BUURT_EINVAL, BUURT_ECORRUPT (a malformed rec key or
+ * Returns 0, BUURT_EINVAL, BUURT_ECORRUPT (a malformed ver key or
  * value), BUURT_EIO, BUURT_ENOMEM, or the filter's code.
  */
 int store_scan(struct store *st, const struct store_query *q,
     struct store_page *out, uint8_t next[STORE_KEY_MAX], size_t *next_len);
 
 /*
- * store_key_make: the rec key of (ns, kind, id) into key; returns its
+ * store_key_make: the ver key of (ns, kind, id) into key; returns its
  * length, or 0 if kind or id is not valid (buurt_kind_valid,
  * buurt_id_valid).
  */
@@ -258,7 +259,7 @@ size_t store_key_make(uint8_t key[STORE_KEY_MAX],
     const uint8_t ns[BUURT_KEY_LEN], const char *kind, const char *id);
 
 /*
- * store_key_check: is key[0..len) a well-formed rec key, ns || klen ||
+ * store_key_check: is key[0..len) a well-formed ver key, ns || klen ||
  * kind || id with a valid kind of klen bytes and a valid id?
  */
 bool store_key_check(const uint8_t *key, size_t len);
@@ -274,8 +275,8 @@ struct store_count {
  * store_counts: the live records of every (namespace, kind) with at least
  * one, in ns (or every namespace when ns is NULL), sorted by namespace
  * and then kind bytewise, into a malloc'd *outp (caller frees; NULL when
- * none) of *n rows.  More than max rows: BUURT_ETOOBIG.  Reads every rec
- * entry in range.
+ * none) of *n rows.  More than max rows: BUURT_ETOOBIG.  Reads every
+ * record (key of ver) in range.
  * Returns 0, BUURT_EINVAL, BUURT_ETOOBIG, BUURT_ECORRUPT, BUURT_EIO,
  * BUURT_ENOMEM.
  */

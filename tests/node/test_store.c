@@ -445,7 +445,7 @@ test_format_version(void **state)
 	assert_int_equal(append1(f->st, t, NULL), 0);
 
 	/* A newer format is refused, and left as it is. */
-	assert_int_equal(store_test_set_format(f->st, 2), 0);
+	assert_int_equal(store_test_set_format(f->st, 3), 0);
 	store_close(f->st);
 	f->st = NULL;
 	assert_int_equal(open_at(&f->st, f->path, 0, 0), BUURT_ECORRUPT);
@@ -453,18 +453,27 @@ test_format_version(void **state)
 	assert_int_equal(open_at(&f->st, f->path, 0, 0), BUURT_ECORRUPT);
 	assert_null(f->st);
 
-	/* So is format 0, which never existed; in an environment of its own. */
+	/*
+	 * So is format 0, which never existed, and format 1 (bodies in a
+	 * database of their own, and "rec"), which format 2 replaced; each
+	 * in an environment of its own.
+	 */
 	{
 		char other[128];
 		struct store *st2 = NULL;
+		uint32_t fmt;
 
-		snprintf(other, sizeof(other), "%s/other", f->dir);
-		assert_int_equal(open_at(&st2, other, 0, 0), 0);
-		assert_int_equal(store_test_set_format(st2, 0), 0);
-		store_close(st2);
-		st2 = NULL;
-		assert_int_equal(open_at(&st2, other, 0, 0), BUURT_ECORRUPT);
-		assert_null(st2);
+		for (fmt = 0; fmt < 2; fmt++) {
+			snprintf(other, sizeof(other), "%s/other%u", f->dir,
+			    (unsigned)fmt);
+			assert_int_equal(open_at(&st2, other, 0, 0), 0);
+			assert_int_equal(store_test_set_format(st2, fmt), 0);
+			store_close(st2);
+			st2 = NULL;
+			assert_int_equal(open_at(&st2, other, 0, 0),
+			    BUURT_ECORRUPT);
+			assert_null(st2);
+		}
 	}
 	free(t);
 }
@@ -861,7 +870,7 @@ test_body_matched(void **state)
 	next = mk(&f->a, BUURT_OP_ERASE, "request", "good", 0, 0);
 	assert_int_equal(append1(f->st, next, NULL), 0);
 	assert_head(f->st, &f->a, 3);
-	print_message("body_matched: %u bad appends refused, 2 good taken\n",
+	print_message("# body_matched: %u bad appends refused, 2 good taken\n",
 	    refused);
 	freev(t, 3);
 	free(bad);
@@ -977,7 +986,7 @@ test_key_order(void **state)
 		}
 	}
 	assert_int_equal(nhi + nlo, n);
-	print_message("key order: %zu updates of the last namespace and %zu"
+	print_message("# key order: %zu updates of the last namespace and %zu"
 	    " of the one before, read back\n", nhi, nlo);
 	freev(t, n);
 }
