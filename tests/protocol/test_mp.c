@@ -898,7 +898,7 @@ test_utf8_blocks(void **state)
 		}
 	}
 	assert_true(bad > cases / 2);
-	print_message("utf8 blocks: %zu strings, %zu invalid, all as the"
+	print_message("# utf8 blocks: %zu strings, %zu invalid, all as the"
 	    " reference says\n", cases, bad);
 }
 

@@ -772,7 +772,7 @@ test_control_chars_blocks(void **state)
 			}
 		}
 	}
-	print_message("control chars in blocks: %zu texts, each as the"
+	print_message("# control chars in blocks: %zu texts, each as the"
 	    " rules say\n", texts);
 }
 
@@ -1311,7 +1311,7 @@ test_validate_checked(void **state)
 	assert_int_equal(buurt_schema_validate_checked("initiative", big,
 	    BUURT_BODY_MAX + 1, &err), BUURT_ETOOBIG);
 	free(big);
-	print_message("schema_validate_checked: %zu canonical bodies, same"
+	print_message("# schema_validate_checked: %zu canonical bodies, same"
 	    " answer as buurt_schema_validate (%zu refused by both)\n",
 	    checked_runs, checked_refused);
 }

@@ -292,7 +292,7 @@ test_pub_update_frame(void **state)
 	assert_rc(buurt_pub_update_verify(&pu), BUURT_EHASH);
 	free(b2);
 	free(body);
-	print_message("pub_update_frame: %zu frames as encoded, %zu misuses"
+	print_message("# pub_update_frame: %zu frames as encoded, %zu misuses"
 	    " refused, a wrong body caught on receipt\n", same, refused);
 	wu_chain_free(&c);
 }
