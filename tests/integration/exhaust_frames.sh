@@ -30,6 +30,13 @@ elif w == 'seq':
 else:
     print(next((p['state'] for p in s['peers'] if p['id'] == a), '-'))
 " "$1" "$2"; }
+# Conditions are functions (or commands) run afresh at every try: a
+# "[ "$(...)" ... ]" written out in the call would be expanded once.
+seq_is() { [ "$(stq seq "$1")" -eq "$2" ]; }
+peer_is() { [ "$(stq peer "$1")" = "$2" ]; }
+subs_ge() { [ "$(hctl status --get subs)" -ge "$1" ]; }
+subs_gt() { [ "$(hctl status --get subs)" -gt "$1" ]; }
+disc_ge() { [ "$(hctl status --get disc)" -ge "$1" ]; }
 wait_until() {
 	local what=$1 t=$SECONDS
 	shift
@@ -51,11 +58,10 @@ NODE_PID[$T/h]=$!
 wait_until "the fake peer did not start" grep -q '^ready$' "$T/h.out"
 H=$(sed -n 's/^id //p' "$T/h.out")
 b follow "$H" "$(sed -n 's/^sync //p' "$T/h.out")" >/dev/null
-wait_until "N does not hold H's 2 updates" [ "$(stq seq "$H")" -eq 2 ]
-wait_until "N's peer H is not live" [ "$(stq peer "$H")" = live ]
+wait_until "N does not hold H's 2 updates" seq_is "$H" 2
+wait_until "N's peer H is not live" peer_is "$H" live
 # Let the follow settle (pub connected and subscribed) before measuring.
-wait_until "N did not subscribe to H's pub" \
-    [ "$(hctl status --get subs)" -ge 1 ]
+wait_until "N did not subscribe to H's pub" subs_ge 1
 dropped0=$(stq counter peer_frames_dropped)
 rejected0=$(stq counter rejected)
 rss0=$(rss "$NPID")
@@ -84,21 +90,21 @@ for size in 65537 1048576 16777216; do
 	subs=$(hsubs)
 	hctl go "$size" >/dev/null
 	refollow
-	wait_until "N did not subscribe again" [ "$(hsubs)" -gt "$subs" ]
+	wait_until "N did not subscribe again" subs_gt "$subs"
 	wait_until "N kept its subscription after a $size-byte frame" \
-	    [ "$(hdisc)" -ge $((d0 + k)) ]
+	    disc_ge $((d0 + k))
 done
 [ "$(hctl status --get sent | tr -dc 0-9,)" = "65537,1048576,16777216" ] ||
     fail "the fake peer sent $(hctl status --get sent)"
 # After a fresh subscription, a valid update arrives live.
 subs=$(hsubs)
 refollow
-wait_until "N did not subscribe after the big frames" [ "$(hsubs)" -gt "$subs" ]
-wait_until "N's peer H is not live" [ "$(stq peer "$H")" = live ]
+wait_until "N did not subscribe after the big frames" subs_gt "$subs"
+wait_until "N's peer H is not live" peer_is "$H" live
 hctl next >/dev/null
 t=$SECONDS
 wait_until "N did not apply H's valid update 3 after the big frames" \
-    [ "$(stq seq "$H")" -eq 3 ]
+    seq_is "$H" 3
 pdisc=$(($(hdisc) - d0))
 [ "$pdisc" -eq 3 ] || fail "$pdisc disconnects on pub, not 3"
 

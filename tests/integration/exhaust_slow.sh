@@ -34,15 +34,6 @@ elif w == 'head':
 else:
     print(next((p['state'] for p in s['peers'] if p['id'] == a), '-'))
 " "$2" "$3"; }
-wait_until() {
-	local what=$1 secs=$2 t=$SECONDS
-	shift 2
-	until "$@"; do
-		[ $((SECONDS - t)) -lt "$secs" ] || fail "$what ($secs s)"
-		sleep 0.1
-	done
-}
-
 U=$(node_init "$T/u" "upstream")
 node_init "$T/f" "slow follower" >/dev/null
 # buurt.conf ends in its [federation] section.
