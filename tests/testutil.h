@@ -10,6 +10,9 @@
 #ifndef BUURT_TESTUTIL_H
 #define BUURT_TESTUTIL_H
 
+#include <sys/stat.h>
+
+#include <dirent.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -488,6 +491,38 @@ tu_setup(void **state)
 {
 	(void)state;
 	return sodium_init() < 0 ? -1 : 0;
+}
+
+/* tu_rmtree: remove path and everything below it (not following links). */
+static inline void
+tu_rmtree(const char *path)
+{
+	struct dirent *de;
+	struct stat sb;
+	char sub[4096];
+	DIR *d;
+	int n;
+
+	if (lstat(path, &sb) != 0) {
+		return;
+	}
+	if (S_ISDIR(sb.st_mode) && (d = opendir(path)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (strcmp(de->d_name, ".") == 0 ||
+			    strcmp(de->d_name, "..") == 0) {
+				continue;
+			}
+			n = snprintf(sub, sizeof(sub), "%s/%s", path,
+			    de->d_name);
+			if (n > 0 && (size_t)n < sizeof(sub)) {
+				tu_rmtree(sub);
+			}
+		}
+		closedir(d);
+		(void)rmdir(path);
+		return;
+	}
+	(void)unlink(path);
 }
 
 #endif /* BUURT_TESTUTIL_H */

@@ -174,33 +174,6 @@ struct fx {
  * Files.
  */
 
-static void
-rmtree(const char *path)
-{
-	struct dirent *de;
-	struct stat sb;
-	char sub[512];
-	DIR *d;
-
-	if (lstat(path, &sb) != 0) {
-		return;
-	}
-	if (S_ISDIR(sb.st_mode) && (d = opendir(path)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (strcmp(de->d_name, ".") == 0 ||
-			    strcmp(de->d_name, "..") == 0) {
-				continue;
-			}
-			snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
-			rmtree(sub);
-		}
-		closedir(d);
-		(void)rmdir(path);
-		return;
-	}
-	(void)unlink(path);
-}
-
 /*
  * Copy the tree src to dst (which must not exist), modes kept, without
  * LMDB's lock file: each run starts as after a clean shutdown.
@@ -668,7 +641,7 @@ teardown(void **state)
 	fclose(f->log);
 	fclose(f->sink);
 	json_decref(f->json);
-	rmtree(f->tmp);
+	tu_rmtree(f->tmp);
 	free(f);
 	return 0;
 }
@@ -1330,7 +1303,7 @@ static void
 reset_store(struct fx *f)
 {
 	reset_seen(f);
-	rmtree(f->store_dir);
+	tu_rmtree(f->store_dir);
 	copytree(f->store_tpl, f->store_dir);
 }
 
@@ -1851,7 +1824,7 @@ reset_node(struct fx *f)
 {
 	reset_seen(f);
 	f->n_replies = 0;
-	rmtree(f->node_dir);
+	tu_rmtree(f->node_dir);
 	copytree(f->node_tpl, f->node_dir);
 }
 

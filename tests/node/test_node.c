@@ -44,34 +44,6 @@ struct fixture {
 	uint64_t rid;		/* last request id used */
 };
 
-/* Remove path and everything below it. */
-static void
-rmtree(const char *path)
-{
-	struct dirent *de;
-	struct stat sb;
-	char sub[512];
-	DIR *d;
-
-	if (lstat(path, &sb) != 0) {
-		return;
-	}
-	if (S_ISDIR(sb.st_mode) && (d = opendir(path)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (strcmp(de->d_name, ".") == 0 ||
-			    strcmp(de->d_name, "..") == 0) {
-				continue;
-			}
-			snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
-			rmtree(sub);
-		}
-		closedir(d);
-		(void)rmdir(path);
-		return;
-	}
-	(void)unlink(path);
-}
-
 static void
 write_conf(const char *dir, const char *name)
 {
@@ -130,7 +102,7 @@ teardown(void **state)
 
 	node_close(f->n);
 	fclose(f->log);
-	rmtree(f->dir);
+	tu_rmtree(f->dir);
 	free(f);
 	return 0;
 }
@@ -928,7 +900,7 @@ test_two_nodes(void **state)
 	assert_memory_equal(rp.item.env.ns, g.n->id->pk, BUURT_KEY_LEN);
 	buurt_reply_fini(&rp);
 	node_close(g.n);
-	rmtree(g.dir);
+	tu_rmtree(g.dir);
 }
 
 /*
